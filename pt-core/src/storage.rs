@@ -1,0 +1,377 @@
+//! Shared, mutable, untyped bytes: the memory behind one or many tensors.
+//!
+//! # Sharing scheme
+//! A [`Storage`] is a cheap handle (`Arc`) to one byte buffer. Every tensor viewing the same
+//! storage sees every write, as in PyTorch. Soundness comes from an `RwLock` around the bytes:
+//! readers take a shared guard, in-place writers an exclusive one, so no data race is possible
+//! even when handles are used from several threads. An operation that reads and writes the
+//! same storage must not hold both guards at once (it would deadlock); tensor ops copy the
+//! source first in that case ([`Storage::same`] tells them).
+//!
+//! The bytes are either owned (8-byte aligned, so every element type can be viewed in place)
+//! or a disjoint region of a private copy-on-write memory map of a checkpoint file, shared by
+//! all storages cut from that map.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::dtype::Pod;
+
+/// Shared, mutable, untyped bytes with a fixed length.
+#[derive(Clone)]
+pub struct Storage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nbytes: usize,
+    buf: RwLock<Buffer>,
+}
+
+enum Buffer {
+    /// Owned memory; `Vec<u64>` gives the 8-byte alignment element views need.
+    Owned(Vec<u64>),
+    /// A region `[offset, offset + nbytes)` of a private memory map.
+    Mapped(MappedRegion),
+}
+
+/// A region of a private (copy-on-write) map. Each storage owns its region exclusively; the
+/// regions of one map never overlap, which [`Storage::from_mapped_regions`] checks.
+struct MappedRegion {
+    map: Arc<MapCell>,
+    offset: usize,
+}
+
+/// Owns the map. Writes go through raw pointers into disjoint regions, each guarded by its own
+/// storage's lock, so the map itself is never borrowed mutably as a whole.
+struct MapCell {
+    map: memmap2::MmapMut,
+}
+
+impl MapCell {
+    fn base(&self) -> *mut u8 {
+        self.map.as_ptr().cast_mut()
+    }
+}
+
+impl Buffer {
+    fn bytes(&self, nbytes: usize) -> &[u8] {
+        match self {
+            Buffer::Owned(v) => {
+                // SAFETY: the Vec<u64> holds at least `nbytes` initialised bytes; u8 has
+                // alignment 1 and any byte is a valid u8.
+                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), nbytes) }
+            }
+            Buffer::Mapped(r) => {
+                // SAFETY: the region lies inside the map (checked at construction) and the
+                // map lives as long as `r.map`. Only this storage touches this region, and
+                // the caller holds its lock.
+                unsafe { std::slice::from_raw_parts(r.map.base().add(r.offset), nbytes) }
+            }
+        }
+    }
+
+    fn bytes_mut(&mut self, nbytes: usize) -> &mut [u8] {
+        match self {
+            Buffer::Owned(v) => {
+                // SAFETY: as in `bytes`, with exclusive access through `&mut self`.
+                unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), nbytes) }
+            }
+            Buffer::Mapped(r) => {
+                // SAFETY: the map is private and writable (copy-on-write); this region is
+                // disjoint from every other storage's region and we hold its write lock.
+                unsafe { std::slice::from_raw_parts_mut(r.map.base().add(r.offset), nbytes) }
+            }
+        }
+    }
+}
+
+// SAFETY: the raw pointers in `MapCell` refer to memory owned by the map, which is Send +
+// Sync; all access to a region goes through the owning storage's RwLock.
+unsafe impl Send for MapCell {}
+// SAFETY: see above.
+unsafe impl Sync for MapCell {}
+
+impl Storage {
+    /// A zero-filled storage of `nbytes` bytes.
+    ///
+    /// # Panics
+    /// Panics if the allocation fails, like `Vec`. Callers that take sizes from untrusted
+    /// input must bound them first (see `serialize::Limits`).
+    pub fn zeroed(nbytes: usize) -> Storage {
+        let words = nbytes.div_ceil(8);
+        Storage::from_buffer(nbytes, Buffer::Owned(vec![0u64; words]))
+    }
+
+    /// A storage holding a copy of `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> Storage {
+        let s = Storage::zeroed(bytes.len());
+        s.write().copy_from_slice(bytes);
+        s
+    }
+
+    /// A storage holding a copy of a typed slice.
+    pub fn from_slice<T: Pod>(values: &[T]) -> Storage {
+        let nbytes = std::mem::size_of_val(values);
+        let s = Storage::zeroed(nbytes);
+        {
+            let mut g = s.write();
+            // SAFETY: T is Pod (no padding), so its bytes are initialised; the lengths agree.
+            let src = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), nbytes) };
+            g.copy_from_slice(src);
+        }
+        s
+    }
+
+    /// Cuts storages out of a private (copy-on-write) memory map: one per `(offset, nbytes)`
+    /// region. The map is kept alive by the storages; writes stay in this process.
+    ///
+    /// # Errors
+    /// Returns the index of the first region that is out of bounds or overlaps another.
+    pub fn from_mapped_regions(
+        map: memmap2::MmapMut,
+        regions: &[(usize, usize)],
+    ) -> Result<Vec<Storage>, usize> {
+        let len = map.len();
+        let mut order: Vec<usize> = (0..regions.len()).collect();
+        order.sort_by_key(|&i| regions[i].0);
+        let mut end_prev = 0usize;
+        for &i in &order {
+            let (off, n) = regions[i];
+            let end = off.checked_add(n).ok_or(i)?;
+            if end > len || (n > 0 && off < end_prev) {
+                return Err(i);
+            }
+            if n > 0 {
+                end_prev = end;
+            }
+        }
+        let cell = Arc::new(MapCell { map });
+        Ok(regions
+            .iter()
+            .map(|&(offset, nbytes)| {
+                Storage::from_buffer(
+                    nbytes,
+                    Buffer::Mapped(MappedRegion {
+                        map: Arc::clone(&cell),
+                        offset,
+                    }),
+                )
+            })
+            .collect())
+    }
+
+    fn from_buffer(nbytes: usize, buf: Buffer) -> Storage {
+        Storage {
+            inner: Arc::new(Inner {
+                nbytes,
+                buf: RwLock::new(buf),
+            }),
+        }
+    }
+
+    /// Length in bytes (PyTorch's `untyped_storage().nbytes()`).
+    pub fn nbytes(&self) -> usize {
+        self.inner.nbytes
+    }
+
+    /// True when this storage is backed by a memory map rather than owned memory.
+    pub fn is_mapped(&self) -> bool {
+        matches!(*self.lock_read(), Buffer::Mapped(_))
+    }
+
+    /// True when both handles refer to the same storage (PyTorch's `data_ptr` equality).
+    pub fn same(&self, other: &Storage) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// An identifier stable for the storage's lifetime, equal for handles of one storage.
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// Number of live handles to this storage.
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// Shared access to the bytes. Blocks while a writer holds the storage.
+    pub fn read(&self) -> StorageRead<'_> {
+        StorageRead {
+            guard: self.lock_read(),
+            nbytes: self.inner.nbytes,
+        }
+    }
+
+    /// Exclusive access to the bytes. Blocks while any reader or writer holds the storage.
+    pub fn write(&self) -> StorageWrite<'_> {
+        StorageWrite {
+            guard: self
+                .inner
+                .buf
+                .write()
+                .unwrap_or_else(|poison| poison.into_inner()),
+            nbytes: self.inner.nbytes,
+        }
+    }
+
+    fn lock_read(&self) -> RwLockReadGuard<'_, Buffer> {
+        // A panic while writing leaves plain bytes behind, never a broken invariant, so a
+        // poisoned lock is still safe to use.
+        self.inner
+            .buf
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// A new owned storage with a copy of these bytes.
+    pub fn deep_copy(&self) -> Storage {
+        Storage::from_bytes(&self.read())
+    }
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage")
+            .field("nbytes", &self.nbytes())
+            .field("mapped", &self.is_mapped())
+            .finish()
+    }
+}
+
+/// A shared borrow of a storage's bytes. Derefs to `[u8]`.
+pub struct StorageRead<'a> {
+    guard: RwLockReadGuard<'a, Buffer>,
+    nbytes: usize,
+}
+
+impl StorageRead<'_> {
+    /// The bytes viewed as elements of `T`; trailing bytes that do not fill an element are
+    /// not included.
+    pub fn as_slice<T: Pod>(&self) -> &[T] {
+        cast_slice(self.guard.bytes(self.nbytes))
+    }
+}
+
+impl Deref for StorageRead<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.guard.bytes(self.nbytes)
+    }
+}
+
+impl fmt::Debug for StorageRead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StorageRead({} bytes)", self.nbytes)
+    }
+}
+
+/// An exclusive borrow of a storage's bytes. Derefs to `[u8]` mutably.
+pub struct StorageWrite<'a> {
+    guard: RwLockWriteGuard<'a, Buffer>,
+    nbytes: usize,
+}
+
+impl StorageWrite<'_> {
+    /// The bytes viewed as elements of `T`.
+    pub fn as_slice<T: Pod>(&self) -> &[T] {
+        cast_slice(self.guard.bytes(self.nbytes))
+    }
+
+    /// The bytes viewed as mutable elements of `T`.
+    pub fn as_mut_slice<T: Pod>(&mut self) -> &mut [T] {
+        let nbytes = self.nbytes;
+        cast_slice_mut(self.guard.bytes_mut(nbytes))
+    }
+}
+
+impl Deref for StorageWrite<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.guard.bytes(self.nbytes)
+    }
+}
+
+impl DerefMut for StorageWrite<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        let nbytes = self.nbytes;
+        self.guard.bytes_mut(nbytes)
+    }
+}
+
+impl fmt::Debug for StorageWrite<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StorageWrite({} bytes)", self.nbytes)
+    }
+}
+
+fn cast_slice<T: Pod>(bytes: &[u8]) -> &[T] {
+    let size = std::mem::size_of::<T>();
+    assert!(
+        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
+        "storage bytes are not aligned for this element type"
+    );
+    // SAFETY: alignment checked above (owned buffers are 8-aligned; mapped regions are
+    // placed at aligned offsets by the loader, which copies otherwise); T is Pod so any bit
+    // pattern is valid; the length is rounded down to whole elements.
+    unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size) }
+}
+
+fn cast_slice_mut<T: Pod>(bytes: &mut [u8]) -> &mut [T] {
+    let size = std::mem::size_of::<T>();
+    assert!(
+        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
+        "storage bytes are not aligned for this element type"
+    );
+    // SAFETY: as in `cast_slice`, with exclusive access.
+    unsafe { std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), bytes.len() / size) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_share_writes() {
+        let a = Storage::from_slice(&[1.0f32, 2.0, 3.0]);
+        let b = a.clone();
+        b.write().as_mut_slice::<f32>()[1] = 20.0;
+        assert_eq!(a.read().as_slice::<f32>(), &[1.0, 20.0, 3.0]);
+        assert!(a.same(&b));
+        assert_eq!(a.nbytes(), 12);
+        assert!(!a.same(&a.deep_copy()));
+    }
+
+    #[test]
+    fn odd_lengths_round_down() {
+        let s = Storage::from_bytes(&[1, 2, 3, 4, 5]);
+        assert_eq!(s.read().as_slice::<u32>().len(), 1);
+        assert_eq!(&s.read()[..], &[1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn mapped_regions_are_checked_and_private() {
+        let mut map = memmap2::MmapMut::map_anon(64).unwrap();
+        map[8] = 7;
+        assert_eq!(
+            Storage::from_mapped_regions(
+                memmap2::MmapMut::map_anon(64).unwrap(),
+                &[(0, 16), (8, 8)]
+            )
+            .unwrap_err(),
+            1
+        );
+        assert_eq!(
+            Storage::from_mapped_regions(memmap2::MmapMut::map_anon(64).unwrap(), &[(60, 8)])
+                .unwrap_err(),
+            0
+        );
+        let st = Storage::from_mapped_regions(map, &[(0, 8), (8, 8), (16, 0)]).unwrap();
+        assert!(st[1].is_mapped());
+        assert_eq!(st[1].read()[0], 7);
+        st[1].write()[0] = 9;
+        assert_eq!(st[1].read()[0], 9);
+        assert_eq!(st[0].read()[0], 0);
+    }
+}
