@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import math
 import pickle
 import re
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 
@@ -96,7 +98,7 @@ class _ScanUnpickler(pickle.Unpickler):
         return self._classes[key]
 
     def persistent_load(self, pid):
-        self.pids.append(tuple(pid))
+        self.pids.append(pid if isinstance(pid, tuple) else (pid,))
         if isinstance(pid, tuple) and pid and pid[0] == "storage":
             return StorageRef(pid)
         return Stub(*pid) if isinstance(pid, tuple) else Stub(pid)
@@ -113,7 +115,7 @@ def first_seen_storages(pids) -> list[tuple[str, str]]:
     """Distinct (key, location) pairs in order of first appearance."""
     seen: dict[str, str] = {}
     for pid in pids:
-        if pid and pid[0] == "storage":
+        if len(pid) >= 4 and pid[0] == "storage":
             key = str(pid[2])
             # Legacy ids may carry (view_key, offset, size): the record is the root key.
             seen.setdefault(key, str(pid[3]))
@@ -196,8 +198,8 @@ def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def storage_bytes_of(t: torch.Tensor) -> bytes:
-    storage = t.untyped_storage()
+def storage_raw(storage: torch.UntypedStorage) -> bytes:
+    """A CPU storage's bytes as they sit in memory."""
     if storage.nbytes() == 0:
         return b""
     raw = torch.empty(0, dtype=torch.uint8).set_(storage, 0, (storage.nbytes(),), (1,))
@@ -214,9 +216,9 @@ def row_major_bytes(t: torch.Tensor) -> bytes:
     if t.numel() == 0:
         return b""
     width = t.element_size()
-    raw = np.frombuffer(storage_bytes_of(t), dtype=np.uint8)
+    raw = np.frombuffer(storage_raw(t.untyped_storage()), dtype=np.uint8)
     index = np.array(t.storage_offset(), dtype=np.int64)
-    for size, stride in zip(t.shape, t.stride()):
+    for size, stride in zip(t.shape, t.stride(), strict=True):
         index = index[..., None] + np.arange(size, dtype=np.int64) * stride
     byte_index = (index.reshape(-1, 1) * width + np.arange(width)).reshape(-1)
     return raw[byte_index].tobytes()
@@ -311,7 +313,7 @@ def _leaf_entry(obj, path: str) -> dict:
         return {"path": path, "kind": "device", "value": str(obj)}
     if isinstance(obj, (set, frozenset)):
         items = sorted(obj, key=_scalar_sort_key)
-        return {"path": path, "kind": "set", "value": [_leaf_entry(v, "")["value"] for v in items]}
+        return {"path": path, "kind": "set", "value": [_leaf_entry(v, "").get("value") for v in items]}
     cls = type(obj)
     return {"path": path, "kind": "object", "value": f"{cls.__module__}.{cls.__qualname__}"}
 
@@ -371,7 +373,7 @@ def storage_ids_from(pids, recorder: LocationRecorder) -> dict:
     if len(keys) != len(recorder.calls):
         raise AssertionError(f"pickle names {len(keys)} storages but torch restored {len(recorder.calls)}")
     ids = {}
-    for (key, location), (storage, seen_location) in zip(keys, recorder.calls):
+    for (key, location), (storage, seen_location) in zip(keys, recorder.calls, strict=True):
         if location != seen_location:
             raise AssertionError(f"storage {key}: pickle says {location!r}, torch saw {seen_location!r}")
         ids[storage._cdata] = (key, location)
@@ -379,6 +381,18 @@ def storage_ids_from(pids, recorder: LocationRecorder) -> dict:
 
 
 _REFUSED = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def refused_global(message: str) -> str | None:
+    """`module.name` of the global torch's weights_only loader refused.
+
+    torch prints builtins without their module ("GLOBAL eval"); put it back so
+    every value has the `module.name` form the pickle used."""
+    match = _REFUSED.search(message)
+    if not match:
+        return None
+    name = match.group(1)
+    return name if "." in name else f"builtins.{name}"
 
 
 def header(container: Container) -> dict:
@@ -390,13 +404,23 @@ def header(container: Container) -> dict:
     }
 
 
-def load_and_describe(path, trusted: bool = False):
+def load_with_ids(path, weights_only: bool = True):
+    """`torch.load` a zip or legacy file; returns (object, storage ids) where the
+    ids map `untyped_storage()._cdata` to (record key, location tag)."""
+    container = inspect_container(path)
+    recorder = LocationRecorder()
+    obj = torch.load(path, weights_only=weights_only, map_location=recorder)
+    _, pids = scan_pickle(io.BytesIO(container.pickle_bytes))
+    return obj, storage_ids_from(pids, recorder)
+
+
+def load_and_describe(path):
     """Load `path` with real torch and describe it.
 
     Returns (description, loaded object or None). Zip and legacy files go
-    through `torch.load(weights_only=True)` unless `trusted`; TorchScript
-    archives go through `torch.jit.load` (torch refuses them under
-    weights_only, but their tensors are plain data).
+    through `torch.load(weights_only=True)`; TorchScript archives through
+    `torch.jit.load` (torch refuses them under weights_only, but their tensors
+    are plain data).
     """
     container = inspect_container(path)
     desc = header(container)
@@ -405,19 +429,15 @@ def load_and_describe(path, trusted: bool = False):
         desc["load"] = "ok"
         desc["entries"] = entries
         return desc, obj
-
-    recorder = LocationRecorder()
     try:
-        obj = torch.load(path, weights_only=not trusted, map_location=recorder)
+        obj, ids = load_with_ids(path)
     except pickle.UnpicklingError as err:
-        match = _REFUSED.search(str(err))
         desc["load"] = "refused"
-        desc["refused_global"] = match.group(1) if match else None
+        desc["refused_global"] = refused_global(str(err))
         desc["entries"] = []
         return desc, None
-    _, pids = scan_pickle(io.BytesIO(container.pickle_bytes))
     desc["load"] = "ok"
-    desc["entries"] = describe(obj, storage_ids_from(pids, recorder))
+    desc["entries"] = describe(obj, ids)
     return desc, obj
 
 
@@ -438,7 +458,9 @@ def torchscript_tensors(root, prefix: str = "") -> dict:
 def _load_torchscript(path, container: Container):
     root, _ = scan_pickle(io.BytesIO(container.pickle_bytes))
     stored = torchscript_tensors(root)
-    module = torch.jit.load(path, map_location="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated, still the reader
+        module = torch.jit.load(path, map_location="cpu")
     state = module.state_dict(keep_vars=True)
     if set(state) != set(stored):
         raise AssertionError(f"TorchScript attributes {sorted(stored)} != state_dict {sorted(state)}")
@@ -450,3 +472,53 @@ def _load_torchscript(path, container: Container):
             raise AssertionError(f"{name}: requires_grad in pickle {requires_grad}, loaded {tensor.requires_grad}")
         ids[tensor.untyped_storage()._cdata] = (ref.key, ref.location)
     return state, describe(dict(state), ids)
+
+
+# ---------------------------------------------------------------------------
+# Comparison helpers
+# ---------------------------------------------------------------------------
+
+
+def tensor_leaves(obj, path: str = ""):
+    """(path, tensor) pairs in the same order `describe` visits them."""
+    if isinstance(obj, torch.Tensor):
+        yield path, obj
+    elif isinstance(obj, torch.Size):
+        return
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from tensor_leaves(item, _join(path, key if isinstance(key, str) else str(key)))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from tensor_leaves(item, _join(path, str(i)))
+
+
+def as_json(value):
+    """Normalise to what a JSON round trip gives (tuples become lists, ...)."""
+    return json.loads(json.dumps(value))
+
+
+def diff_entries(actual: list[dict], expected: list[dict], ignore=()) -> list[str]:
+    """Human-readable differences between two entry lists (empty if equal).
+
+    Values compare exactly; NaN is spelled "nan" in both, so plain equality
+    covers it."""
+    actual, expected = as_json(actual), as_json(expected)
+    problems = []
+    if [e["path"] for e in actual] != [e["path"] for e in expected]:
+        problems.append(f"paths differ: got {[e['path'] for e in actual]}, expected {[e['path'] for e in expected]}")
+        return problems
+    for got, want in zip(actual, expected, strict=True):
+        for name in sorted((set(got) | set(want)) - set(ignore)):
+            if got.get(name, "<absent>") != want.get(name, "<absent>"):
+                problems.append(
+                    f"{got['path'] or '<root>'}: {name} is {got.get(name, '<absent>')!r}, "
+                    f"expected {want.get(name, '<absent>')!r}"
+                )
+    return problems
+
+
+def sharing_pattern(labels) -> list[int]:
+    """Relabel by first appearance, so [a, b, a] and ["7", "3", "7"] compare equal."""
+    first: dict = {}
+    return [first.setdefault(label, len(first)) for label in labels]
