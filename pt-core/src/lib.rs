@@ -4,10 +4,19 @@
 //! * [`Storage`]: shared, mutable bytes; every [`Tensor`] viewing it sees every write.
 //! * [`Tensor`]: dtype + shape + stride + offset over a storage; views share storage.
 //! * [`DType`]: the element types PyTorch saves.
+//! * [`ops`]: constructors, conversions, views, broadcasting arithmetic with PyTorch's type
+//!   promotion, reductions and `matmul`, all as `Tensor` methods; `Display` prints PyTorch's
+//!   `repr`. [`Scalar`] is a Python-like number, [`Generator`] a seedable PRNG.
 #![deny(missing_docs)]
 
+mod display;
 pub mod dtype;
 pub mod error;
+mod ndarray_interop;
+pub mod ops;
+pub mod random;
+pub mod scalar;
+pub mod serialize;
 pub mod state_dict;
 pub mod storage;
 pub mod tensor;
@@ -15,6 +24,9 @@ pub mod value;
 
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
+pub use ops::RoundingMode;
+pub use random::Generator;
+pub use scalar::Scalar;
 pub use state_dict::{ModuleMetadata, StateDict, StateDictError};
 pub use storage::Storage;
 pub use tensor::Tensor;

@@ -1,6 +1,9 @@
 //! [`Tensor`]: a typed, strided view of a shared [`Storage`].
 
 pub mod layout;
+pub(crate) mod views;
+
+pub use views::broadcast_shapes;
 
 use std::fmt;
 
@@ -243,6 +246,10 @@ impl Tensor {
         let es = self.dtype.size();
         let mut out = Vec::with_capacity(self.numel() * es);
         let bytes = self.storage.read();
+        if self.numel() == 0 {
+            // An empty view may carry an offset past the end of its storage.
+            return out;
+        }
         if self.is_contiguous() {
             let start = self.offset * es;
             out.extend_from_slice(&bytes[start..start + self.numel() * es]);

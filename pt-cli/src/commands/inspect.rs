@@ -1,0 +1,86 @@
+//! `pt inspect FILE [--json]`.
+
+use std::path::Path;
+
+use pt_core::serialize::{Entry, describe, module_state_dict};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::InspectArgs;
+use crate::input::{self, InputError};
+use crate::render::inspect_table;
+
+/// The object `pt inspect --json` prints.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// `zip`, `legacy` or `torchscript`.
+    pub format: &'static str,
+    /// The version record, trimmed (`null` for legacy files).
+    pub version: Option<String>,
+    /// The byteorder record (`null` when absent).
+    pub byteorder: Option<&'static str>,
+    /// One entry per leaf, as `tests/fixtures/*.json`.
+    pub entries: Vec<Entry>,
+}
+
+/// Loads `path` and describes it. With `--inert`, a whole-module pickle is described by
+/// its module state dict (parameters and buffers under their state-dict keys).
+///
+/// # Errors
+/// Load failures, and a module state dict that cannot be extracted.
+pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
+    if input::is_safetensors(path) {
+        return Err(InputError::Other(
+            "inspect reads PyTorch files (.pt of any flavour); a .safetensors file can be compared with `pt diff` or converted with `pt convert`".to_owned(),
+        ));
+    }
+    let mut loaded = input::load_pt(path, &args.load, !args.no_progress)?;
+    if args.load.inert && input::has_objects(&loaded.value) {
+        let sd = module_state_dict(&loaded.value).map_err(|e| {
+            InputError::Other(format!(
+                "read in inert mode, but no module state dict could be extracted: {e}"
+            ))
+        })?;
+        loaded.value = sd.to_value();
+    }
+    Ok(Report {
+        format: loaded.format.as_str(),
+        version: loaded.version.clone(),
+        byteorder: loaded.byteorder.map(|b| b.as_str()),
+        entries: describe(&loaded),
+    })
+}
+
+/// Runs the command; returns the exit status.
+pub fn run(args: &InspectArgs) -> u8 {
+    let path = args.file.as_path();
+    match report(path, args) {
+        Ok(r) => {
+            if args.json {
+                match serde_json::to_string(&r) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("pt inspect: {}: cannot encode JSON: {e}", path.display());
+                        println!("{}", json!({ "error": e.to_string() }));
+                        return 1;
+                    }
+                }
+            } else {
+                let j = serde_json::to_value(&r).unwrap_or_default();
+                print!("{}", inspect_table(&path.display().to_string(), &j));
+            }
+            0
+        }
+        Err(e) => {
+            let message = e.to_string();
+            eprintln!("pt inspect: {}: {message}", path.display());
+            if let Some(h) = input::hint(&e) {
+                eprintln!("hint: {h}");
+            }
+            if args.json {
+                println!("{}", json!({ "error": message }));
+            }
+            1
+        }
+    }
+}

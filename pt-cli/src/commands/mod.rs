@@ -1,0 +1,6 @@
+//! One module per subcommand; each `run` returns the process exit status.
+
+pub mod convert;
+pub mod diff;
+pub mod inspect;
+pub mod scan;

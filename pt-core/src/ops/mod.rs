@@ -1,0 +1,21 @@
+//! Tensor operations: constructors, conversions, element-wise arithmetic with PyTorch's
+//! broadcasting and type promotion, reductions and matrix products.
+//!
+//! Every operation is a method of [`Tensor`](crate::Tensor); this module holds the kernels and the few
+//! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
+
+mod binary;
+mod convert;
+mod create;
+mod matmul;
+pub(crate) mod native;
+mod promote;
+mod reduce;
+mod unary;
+pub(crate) mod values;
+
+pub use binary::RoundingMode;
+pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
+
+#[allow(unused_imports)]
+pub(crate) use binary::check_no_internal_overlap;

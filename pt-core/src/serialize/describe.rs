@@ -1,0 +1,348 @@
+//! [`describe`]: a checkpoint as a flat list of leaf entries, the project's common language
+//! for "what is in a file" (fixture descriptions, `pt inspect --json`).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use half::{bf16, f16};
+use serde::Serialize;
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+use super::loaded::{Loaded, StorageInfo};
+use crate::dtype::DType;
+use crate::tensor::Tensor;
+use crate::value::Value;
+
+/// Tensors with at most this many elements list their values.
+const MAX_LISTED: usize = 16;
+
+/// One leaf of a loaded object. Serializes to the fixture-description ENTRY schema.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    /// Dict keys and sequence indices joined with `.` (`""` for a bare root value).
+    pub path: String,
+    /// `tensor`, `int`, `float`, `str`, `bool`, `none`, `bytes`, `bytearray`, `dtype`,
+    /// `size`, `device`, `complex`, `set` or `object`.
+    pub kind: &'static str,
+    /// The value of a non-tensor leaf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Json>,
+    /// Tensor dtype name (`float32`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dtype: Option<&'static str>,
+    /// Tensor shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Vec<usize>>,
+    /// Tensor strides, in elements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stride: Option<Vec<usize>>,
+    /// Tensor storage offset, in elements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_offset: Option<usize>,
+    /// Record key of the tensor's storage (when it came from the described file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_key: Option<String>,
+    /// Bytes of the whole storage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_bytes: Option<usize>,
+    /// The tensor's `requires_grad`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_grad: Option<bool>,
+    /// Whether it was saved as an `nn.Parameter`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<bool>,
+    /// The location tag saved with its storage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Hex SHA-256 of the elements, row-major, little-endian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The elements, row-major, when there are at most 16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<Json>>,
+}
+
+impl Entry {
+    fn leaf(path: &str, kind: &'static str, value: Option<Json>) -> Entry {
+        Entry {
+            path: path.to_owned(),
+            kind,
+            value,
+            dtype: None,
+            shape: None,
+            stride: None,
+            storage_offset: None,
+            storage_key: None,
+            storage_bytes: None,
+            requires_grad: None,
+            parameter: None,
+            location: None,
+            sha256: None,
+            values: None,
+        }
+    }
+}
+
+/// The entries of a loaded checkpoint, depth first in container order.
+pub fn describe(loaded: &Loaded) -> Vec<Entry> {
+    describe_value(&loaded.value, &loaded.storages)
+}
+
+/// The entries of any value; tensors whose storage is in `storages` get its key and location.
+pub fn describe_value(value: &Value, storages: &[StorageInfo]) -> Vec<Entry> {
+    let index: HashMap<usize, &StorageInfo> =
+        storages.iter().map(|s| (s.storage.id(), s)).collect();
+    let mut out = Vec::new();
+    walk(value, "", &index, &mut out);
+    out
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn walk(v: &Value, path: &str, index: &HashMap<usize, &StorageInfo>, out: &mut Vec<Entry>) {
+    match v {
+        Value::Tensor(t) => out.push(tensor_entry(t, false, path, index)),
+        Value::Parameter(t) => out.push(tensor_entry(t, true, path, index)),
+        Value::Size(d) => out.push(Entry::leaf(path, "size", Some(Json::from(d.clone())))),
+        Value::Dict(d) => {
+            for (k, item) in &d.items {
+                walk(item, &join(path, &k.to_string()), index, out);
+            }
+        }
+        Value::List(items) | Value::Tuple(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, &join(path, &i.to_string()), index, out);
+            }
+        }
+        other => {
+            let (kind, value) = scalar(other);
+            out.push(Entry::leaf(path, kind, value));
+        }
+    }
+}
+
+fn json_float(x: f64) -> Json {
+    if x.is_nan() {
+        Json::from("nan")
+    } else if x.is_infinite() {
+        Json::from(if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number)
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Kind and value of a non-container, non-tensor leaf.
+fn scalar(v: &Value) -> (&'static str, Option<Json>) {
+    match v {
+        Value::None => ("none", None),
+        Value::Bool(b) => ("bool", Some(Json::from(*b))),
+        Value::Int(i) => ("int", Some(Json::from(*i))),
+        Value::BigInt(b) => ("int", Some(Json::from(big_int_decimal(b)))),
+        Value::Float(f) => ("float", Some(json_float(*f))),
+        Value::Str(s) => ("str", Some(Json::from(s.as_str()))),
+        Value::Bytes(b) => ("bytes", Some(Json::from(hex(b)))),
+        Value::ByteArray(b) => ("bytearray", Some(Json::from(hex(b)))),
+        Value::Complex(c) => ("complex", Some(Json::from(vec![json_float(c.re), json_float(c.im)]))),
+        Value::DType(d) => ("dtype", Some(Json::from(d.name()))),
+        Value::Device(d) => ("device", Some(Json::from(d.as_str()))),
+        Value::Set(items) => {
+            let mut sorted: Vec<&Value> = items.iter().collect();
+            sorted.sort_by(|a, b| python_order(a, b));
+            let values = sorted.into_iter().map(|x| scalar(x).1.unwrap_or(Json::Null));
+            ("set", Some(Json::Array(values.collect())))
+        }
+        Value::Object(o) => ("object", Some(Json::from(format!("{}.{}", o.module, o.name)))),
+        other => ("object", Some(Json::from(other.kind()))),
+    }
+}
+
+/// Python's type name, for sorting mixed sets as the fixture script does.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::None => "NoneType",
+        Value::Int(_) | Value::BigInt(_) => "int",
+        other => other.kind(),
+    }
+}
+
+fn python_order(a: &Value, b: &Value) -> Ordering {
+    type_name(a).cmp(type_name(b)).then_with(|| match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
+        (Value::Str(x), Value::Str(y)) => x.chars().cmp(y.chars()),
+        (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    })
+}
+
+/// A little-endian two's complement integer in decimal (for ints beyond i64).
+fn big_int_decimal(le: &[u8]) -> String {
+    let neg = le.last().is_some_and(|b| b & 0x80 != 0);
+    let mut mag: Vec<u8> = le.to_vec();
+    if neg {
+        let mut carry = 1u16;
+        for b in &mut mag {
+            let v = u16::from(!*b) + carry;
+            *b = (v & 0xFF) as u8;
+            carry = v >> 8;
+        }
+    }
+    // Repeated division by 10 of the big-endian magnitude.
+    let mut be: Vec<u8> = mag.into_iter().rev().collect();
+    let mut digits = Vec::new();
+    while be.iter().any(|&b| b != 0) {
+        let mut rem = 0u16;
+        for b in &mut be {
+            let cur = (rem << 8) | u16::from(*b);
+            *b = (cur / 10) as u8;
+            rem = cur % 10;
+        }
+        digits.push(b'0' + rem as u8);
+    }
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    if neg {
+        digits.push(b'-');
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+fn tensor_entry(
+    t: &Tensor,
+    parameter: bool,
+    path: &str,
+    index: &HashMap<usize, &StorageInfo>,
+) -> Entry {
+    let bytes = t.to_contiguous_bytes();
+    let info = index.get(&t.storage().id());
+    let mut e = Entry::leaf(path, "tensor", None);
+    e.dtype = Some(t.dtype().name());
+    e.shape = Some(t.shape().to_vec());
+    e.stride = Some(t.stride().to_vec());
+    e.storage_offset = Some(t.storage_offset());
+    e.storage_key = info.map(|i| i.key.clone());
+    e.storage_bytes = Some(t.storage().nbytes());
+    e.requires_grad = Some(t.requires_grad());
+    e.parameter = Some(parameter);
+    e.location = info.map(|i| i.location.clone());
+    e.sha256 = Some(hex(&Sha256::digest(&bytes)));
+    if t.numel() <= MAX_LISTED {
+        e.values = Some(element_values(t.dtype(), &bytes));
+    }
+    e
+}
+
+/// Decodes row-major little-endian element bytes into JSON values.
+pub(crate) fn element_values(dtype: DType, bytes: &[u8]) -> Vec<Json> {
+    let es = dtype.size();
+    bytes
+        .chunks_exact(es)
+        .map(|c| {
+            let a = |n: usize| -> [u8; 8] {
+                let mut buf = [0u8; 8];
+                for (d, s) in buf.iter_mut().zip(c.iter().skip(n)) {
+                    *d = *s;
+                }
+                buf
+            };
+            let b0 = c.first().copied().unwrap_or(0);
+            let w = a(0);
+            match dtype {
+                DType::F64 => json_float(f64::from_le_bytes(w)),
+                DType::F32 => json_float(f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+                DType::F16 => json_float(f16::from_le_bytes([w[0], w[1]]).to_f64()),
+                DType::BF16 => json_float(bf16::from_le_bytes([w[0], w[1]]).to_f64()),
+                DType::F8E5M2 => json_float(f16::from_bits(u16::from(b0) << 8).to_f64()),
+                DType::F8E4M3Fn => json_float(f8e4m3fn(b0)),
+                DType::I64 => Json::from(i64::from_le_bytes(w)),
+                DType::I32 => Json::from(i32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+                DType::I16 => Json::from(i16::from_le_bytes([w[0], w[1]])),
+                DType::I8 => Json::from(b0 as i8),
+                DType::U8 => Json::from(b0),
+                DType::U16 => Json::from(u16::from_le_bytes([w[0], w[1]])),
+                DType::U32 => Json::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+                DType::U64 => Json::from(u64::from_le_bytes(w)),
+                DType::Bool => Json::from(b0 != 0),
+                DType::C64 => {
+                    let im = a(4);
+                    Json::from(vec![
+                        json_float(f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+                        json_float(f64::from(f32::from_le_bytes([im[0], im[1], im[2], im[3]]))),
+                    ])
+                }
+                DType::C128 => {
+                    let mut im = [0u8; 8];
+                    for (d, s) in im.iter_mut().zip(c.iter().skip(8)) {
+                        *d = *s;
+                    }
+                    Json::from(vec![
+                        json_float(f64::from_le_bytes(w)),
+                        json_float(f64::from_le_bytes(im)),
+                    ])
+                }
+            }
+        })
+        .collect()
+}
+
+/// `float8_e4m3fn`: bias 7, no infinities, NaN at exponent and mantissa all ones.
+fn f8e4m3fn(b: u8) -> f64 {
+    let sign = if b & 0x80 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((b >> 3) & 0x0F);
+    let mant = f64::from(b & 0x07);
+    if exp == 15 && b & 0x07 == 7 {
+        return f64::NAN;
+    }
+    if exp == 0 {
+        sign * mant * 2f64.powi(-9)
+    } else {
+        sign * (1.0 + mant / 8.0) * 2f64.powi(exp - 7)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_ints_print_in_decimal() {
+        assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]), "1180591620717411303424");
+        assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]), "-1180591620717411303424");
+        assert_eq!(big_int_decimal(&[]), "0");
+    }
+
+    #[test]
+    fn float8_decodes() {
+        assert_eq!(f8e4m3fn(0x38), 1.0);
+        assert_eq!(f8e4m3fn(0x7E), 448.0);
+        assert_eq!(f8e4m3fn(0x01), 2f64.powi(-9));
+        assert!(f8e4m3fn(0x7F).is_nan());
+        assert_eq!(f8e4m3fn(0xB8), -1.0);
+    }
+
+    #[test]
+    fn sets_sort_like_python() {
+        let (kind, v) = scalar(&Value::Set(vec![
+            Value::Str("b".into()),
+            Value::Int(3),
+            Value::Int(1),
+            Value::Str("a".into()),
+        ]));
+        assert_eq!(kind, "set");
+        assert_eq!(v.unwrap(), serde_json::json!([1, 3, "a", "b"]));
+    }
+}

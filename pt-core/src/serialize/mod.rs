@@ -1,0 +1,166 @@
+//! `torch.save` / `torch.load` compatible checkpoints.
+//!
+//! Reading: zip checkpoints (PyTorch ≥ 1.6; any record folder, stored or deflated records,
+//! zip64, big- and little-endian data), legacy checkpoints (≤ 1.5 or
+//! `_use_new_zipfile_serialization=False`) and TorchScript archives (their tensors, as a
+//! state dict). Writing: the current zip layout, records 64-byte aligned, readable by
+//! `torch.load(weights_only=True)`.
+//!
+//! The unpickler is a machine with PyTorch's `weights_only` allowlist, never an evaluator:
+//! other globals are refused ([`LoadError::UnsafeGlobal`]) unless [`UnpicklerMode::Inert`]
+//! is asked for, which keeps them as inert records. Every size a file declares is checked
+//! against the bytes that exist and against [`Limits`] before anything is allocated.
+//!
+//! ```
+//! use pt_core::serialize::{load_bytes, save_bytes, LoadOptions};
+//! use pt_core::{Tensor, Value};
+//!
+//! let numbers = Tensor::from_slice_1d(&[1i64, 2, 3, 4, 5, 6, 7, 8, 9]);
+//! let evens = numbers.with_layout("slice", vec![4], vec![2], 1).unwrap();
+//! let bytes = save_bytes(&Value::List(vec![numbers.into(), evens.into()])).unwrap();
+//! let loaded = load_bytes(&bytes, &LoadOptions::new()).unwrap();
+//! let items = loaded.as_seq().unwrap();
+//! let (a, b) = (items[0].as_tensor().unwrap(), items[1].as_tensor().unwrap());
+//! assert!(a.shares_storage(b)); // views still share one storage
+//! ```
+
+mod describe;
+mod error;
+mod legacy;
+mod limits;
+mod loaded;
+mod module_state;
+mod options;
+mod pickle;
+mod save;
+pub mod scan;
+mod source;
+mod storages;
+mod torchscript;
+mod zip_load;
+mod zip_read;
+mod zip_write;
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+pub use describe::{Entry, describe, describe_value};
+pub use error::{FormatError, LoadError, Location, SaveError};
+pub use limits::Limits;
+pub use loaded::{Format, Loaded, StorageInfo};
+pub use module_state::module_state_dict;
+pub use options::{
+    ByteOrder, Deserializer, LoadEndianness, LoadOptions, LocationFn, LocationRegistry,
+    MapLocation, SaveOptions, StorageTag, Tagger, UnpicklerMode, get_default_load_endianness,
+    set_default_load_endianness,
+};
+pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
+pub use save::{
+    record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with, save_writer,
+};
+
+use crate::state_dict::StateDict;
+use crate::value::Value;
+use source::{FileSource, SeekSource, SliceSource, Source};
+
+fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    if opts.mmap {
+        return Err(LoadError::unsupported(
+            "mmap without a file path (use load_file / load_with on a path)",
+            Location::none(),
+        ));
+    }
+    let mut head = [0u8; 4];
+    let is_zip = src.len() >= 4
+        && src.read_exact_at(0, &mut head).is_ok()
+        && &head == zip_load::ZIP_MAGIC;
+    if is_zip {
+        zip_load::load(src, opts)
+    } else if legacy::is_tar(src) {
+        Err(LoadError::unsupported(
+            "the pre-0.4 tar checkpoint format (members storages/tensors/pickle); PyTorch refuses it under weights_only too — re-save it with a current PyTorch",
+            Location::none(),
+        ))
+    } else {
+        legacy::load(src, opts)
+    }
+}
+
+/// Loads a checkpoint file with its container facts and storage table.
+///
+/// # Errors
+/// [`LoadError::Io`] if the file cannot be read; every other [`LoadError`] kind for bad or
+/// unsupported content.
+pub fn load_file(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let path = path.as_ref();
+    let file = File::open(path)
+        .map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
+    if opts.mmap {
+        return zip_load::load_mapped(&file, opts);
+    }
+    let mut src =
+        FileSource::new(file).map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?;
+    load_source(&mut src, opts)
+}
+
+/// [`load_file`] over bytes in memory.
+///
+/// # Errors
+/// As [`load_file`]; `mmap` is refused (it needs a path).
+pub fn load_file_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_source(&mut SliceSource(bytes), opts)
+}
+
+/// [`load_file`] over any `Read + Seek`.
+///
+/// # Errors
+/// As [`load_file`]; `mmap` is refused (it needs a path).
+pub fn load_file_reader<R: Read + Seek>(reader: R, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let mut src =
+        SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?;
+    load_source(&mut src, opts)
+}
+
+/// Loads a checkpoint with default options, like `torch.load(path)` (`weights_only=True`).
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load(path: impl AsRef<Path>) -> Result<Value, LoadError> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Loads a checkpoint with options.
+///
+/// # Errors
+/// As [`load_file`].
+pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Value, LoadError> {
+    Ok(load_file(path, opts)?.value)
+}
+
+/// Loads a checkpoint from bytes.
+///
+/// # Errors
+/// As [`load_file_bytes`].
+pub fn load_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Value, LoadError> {
+    Ok(load_file_bytes(bytes, opts)?.value)
+}
+
+/// Loads a checkpoint from a reader.
+///
+/// # Errors
+/// As [`load_file_reader`].
+pub fn load_reader<R: Read + Seek>(reader: R, opts: &LoadOptions) -> Result<Value, LoadError> {
+    Ok(load_file_reader(reader, opts)?.value)
+}
+
+/// Loads the state dict in a checkpoint: the value at dotted path `key`, or the root if it is
+/// a dict of tensors, or the first of the usual keys (`state_dict`, `model_state_dict`,
+/// `model`, …) holding one. TorchScript archives give their module's state dict.
+///
+/// # Errors
+/// As [`load`], plus [`LoadError::StateDict`] if no state dict is found.
+pub fn load_state_dict(path: impl AsRef<Path>, key: Option<&str>) -> Result<StateDict, LoadError> {
+    let value = load(path)?;
+    Ok(StateDict::find(&value, key)?)
+}

@@ -1,0 +1,857 @@
+//! The unpickling machine: opcodes, stack, marks and memo over an arena of nodes. It never
+//! calls anything: globals resolve to known behaviours (see `globals`) and everything else is
+//! data.
+//!
+//! Opcodes accepted: every data opcode of protocols 0–5 (a superset of PyTorch's
+//! `weights_only` set, which refuses protocol ≥ 3 files at `FRAME`; all of them only build
+//! data, so accepting them is safe). Refused as unsupported: `EXT1/2/4` (extension registry),
+//! `INST`/`OBJ` (text-form object creation), `PERSID` (text persistent ids, which torch never
+//! writes), `STRING`/`UNICODE` (escaped text forms) and the out-of-band buffer opcodes.
+
+use std::collections::HashMap;
+
+use super::globals::{Global, StorageKind, resolve};
+use super::input::Input;
+use crate::dtype::DType;
+use crate::serialize::error::{LoadError, Location};
+use crate::serialize::limits::Limits;
+use crate::serialize::options::UnpicklerMode;
+use crate::storage::Storage;
+use crate::value::{DictKind, Value};
+
+/// Index of a node in the arena.
+pub(crate) type Id = u32;
+
+/// A storage returned by persistent_load: a byte range of a shared [`Storage`].
+#[derive(Clone, Debug)]
+pub(crate) struct StorageRef {
+    pub storage: Storage,
+    /// The dtype the persistent id names (`u8` for untyped storages).
+    pub dtype: DType,
+    /// The record key (legacy views: the root key).
+    pub key: String,
+    /// Start of this (view of the) storage, in bytes.
+    pub byte_offset: usize,
+    /// Length of this (view of the) storage, in bytes.
+    pub byte_len: usize,
+}
+
+/// What a `('storage', type, key, location, numel[, view])` persistent id asks for.
+#[derive(Debug)]
+pub(crate) struct PidRequest {
+    pub dtype: DType,
+    pub key: String,
+    pub location: String,
+    /// In elements of `dtype` (bytes for untyped storages).
+    pub numel: u64,
+    /// Legacy view metadata: (view key, offset, size) in elements.
+    pub view: Option<(String, u64, u64)>,
+    pub at: u64,
+}
+
+/// Supplies storages to the machine (reads records, or allocates storages filled later).
+pub(crate) trait StorageProvider {
+    fn storage(&mut self, req: &PidRequest) -> Result<StorageRef, LoadError>;
+}
+
+/// An object under construction.
+#[derive(Debug)]
+pub(crate) enum Node {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+    /// Any other finished leaf (bytes, big ints, tensors, sizes, devices, …).
+    Value(Box<Value>),
+    List(Vec<Id>),
+    Tuple(Vec<Id>),
+    Set(Vec<Id>),
+    Dict(Box<DictNode>),
+    Global(Box<Global>),
+    Storage(Box<StorageRef>),
+    Object(Box<ObjectNode>),
+    /// `torch.Tensor` made by NEWOBJ, waiting for its legacy BUILD state.
+    PendingTensor,
+}
+
+#[derive(Debug)]
+pub(crate) struct DictNode {
+    pub kind: DictKind,
+    pub items: Vec<(Id, Id)>,
+    /// BUILD state (the `__dict__` update: `_metadata` of state dicts).
+    pub state: Option<Id>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ObjectNode {
+    pub module: String,
+    pub name: String,
+    pub args: Vec<Id>,
+    pub state: Option<Id>,
+    pub items: Vec<(Id, Id)>,
+    pub appended: Vec<Id>,
+}
+
+/// The machine state.
+pub(crate) struct Machine<'p> {
+    pub(super) nodes: Vec<Node>,
+    stack: Vec<Id>,
+    marks: Vec<usize>,
+    memo: HashMap<u32, Id>,
+    pub(super) mode: UnpicklerMode,
+    torchscript: bool,
+    pub(super) limits: Limits,
+    pub(super) provider: &'p mut dyn StorageProvider,
+    /// Values produced by conversion, charged against `max_values` with the nodes.
+    pub(super) produced: u64,
+    /// Offset of the opcode being executed, for errors.
+    pub(super) at: u64,
+}
+
+/// A format error at the current opcode.
+pub(super) fn bad(at: u64, message: impl Into<String>) -> LoadError {
+    LoadError::format(message, Location::at(at))
+}
+
+impl<'p> Machine<'p> {
+    pub(crate) fn new(
+        mode: UnpicklerMode,
+        torchscript: bool,
+        limits: &Limits,
+        provider: &'p mut dyn StorageProvider,
+    ) -> Machine<'p> {
+        Machine {
+            nodes: Vec::new(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            mode,
+            torchscript,
+            limits: limits.clone(),
+            provider,
+            produced: 0,
+            at: 0,
+        }
+    }
+
+    pub(super) fn node(&self, id: Id) -> Result<&Node, LoadError> {
+        self.nodes
+            .get(id as usize)
+            .ok_or_else(|| bad(self.at, "internal: dangling node"))
+    }
+
+    pub(super) fn node_mut(&mut self, id: Id) -> Result<&mut Node, LoadError> {
+        let at = self.at;
+        self.nodes
+            .get_mut(id as usize)
+            .ok_or_else(|| bad(at, "internal: dangling node"))
+    }
+
+    /// Adds a node to the arena, charging it against `max_values`.
+    pub(super) fn alloc(&mut self, node: Node) -> Result<Id, LoadError> {
+        let n = self.nodes.len() as u64 + self.produced;
+        let at = self.at;
+        Limits::check("max_values", n + 1, self.limits.max_values, || {
+            Location::at(at)
+        })?;
+        let id = Id::try_from(self.nodes.len()).map_err(|_| bad(at, "too many objects"))?;
+        self.nodes.push(node);
+        Ok(id)
+    }
+
+    fn push(&mut self, id: Id) -> Result<(), LoadError> {
+        let at = self.at;
+        Limits::check(
+            "max_stack_size",
+            self.stack.len() as u64 + 1,
+            self.limits.max_stack_size,
+            || Location::at(at),
+        )?;
+        self.stack.push(id);
+        Ok(())
+    }
+
+    fn push_new(&mut self, node: Node) -> Result<(), LoadError> {
+        let id = self.alloc(node)?;
+        self.push(id)
+    }
+
+    fn frame_base(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn pop(&mut self) -> Result<Id, LoadError> {
+        if self.stack.len() <= self.frame_base() {
+            return Err(bad(self.at, "stack underflow"));
+        }
+        self.stack.pop().ok_or_else(|| bad(self.at, "stack underflow"))
+    }
+
+    fn top(&self) -> Result<Id, LoadError> {
+        if self.stack.len() <= self.frame_base() {
+            return Err(bad(self.at, "stack underflow"));
+        }
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| bad(self.at, "stack underflow"))
+    }
+
+    fn pop_mark(&mut self) -> Result<Vec<Id>, LoadError> {
+        let base = self
+            .marks
+            .pop()
+            .ok_or_else(|| bad(self.at, "no MARK on the stack"))?;
+        Ok(self.stack.split_off(base.min(self.stack.len())))
+    }
+
+    fn memo_put(&mut self, index: u32) -> Result<(), LoadError> {
+        let top = self.top()?;
+        if !self.memo.contains_key(&index) {
+            let at = self.at;
+            Limits::check(
+                "max_memo_entries",
+                self.memo.len() as u64 + 1,
+                self.limits.max_memo_entries,
+                || Location::at(at),
+            )?;
+        }
+        self.memo.insert(index, top);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, index: u32) -> Result<(), LoadError> {
+        let id = *self
+            .memo
+            .get(&index)
+            .ok_or_else(|| bad(self.at, format!("memo key {index} was never stored")))?;
+        self.push(id)
+    }
+
+    /// Reads a length-prefixed string of `n` declared bytes, checked before reading.
+    fn counted<'i, I: Input>(
+        &self,
+        input: &'i mut I,
+        n: u64,
+    ) -> Result<std::borrow::Cow<'i, [u8]>, LoadError> {
+        let at = self.at;
+        Limits::check("max_string_len", n, self.limits.max_string_len, || {
+            Location::at(at)
+        })?;
+        if n > input.remaining() {
+            return Err(bad(
+                at,
+                format!(
+                    "declared length {n} is more than the {} bytes left",
+                    input.remaining()
+                ),
+            ));
+        }
+        let n = usize::try_from(n).map_err(|_| bad(at, "length overflows"))?;
+        input.take(n)
+    }
+
+    fn text<I: Input>(&self, input: &mut I, n: u64) -> Result<String, LoadError> {
+        let at = self.at;
+        let b = self.counted(input, n)?;
+        String::from_utf8(b.into_owned()).map_err(|_| bad(at, "string is not valid UTF-8"))
+    }
+
+    fn line_str<I: Input>(&self, input: &mut I) -> Result<String, LoadError> {
+        let at = self.at;
+        let b = input.line()?;
+        String::from_utf8(b.into_owned()).map_err(|_| bad(at, "text argument is not UTF-8"))
+    }
+
+    fn line_u32<I: Input>(&self, input: &mut I) -> Result<u32, LoadError> {
+        let s = self.line_str(input)?;
+        s.trim()
+            .parse()
+            .map_err(|_| bad(self.at, format!("bad memo index {s:?}")))
+    }
+
+    /// Runs the pickle to its STOP; returns the root node.
+    ///
+    /// # Errors
+    /// Format, unsupported, limit and unsafe-global errors, each at the opcode's offset.
+    pub(crate) fn run<I: Input>(&mut self, input: &mut I) -> Result<Id, LoadError> {
+        let start = input.pos();
+        loop {
+            self.at = input.pos();
+            let at = self.at;
+            Limits::check(
+                "max_pickle_bytes",
+                at - start,
+                self.limits.max_pickle_bytes,
+                || Location::at(at),
+            )?;
+            let op = input.byte()?;
+            match op {
+                b'.' => {
+                    // STOP: Python returns the top and ignores anything left below it.
+                    return self.pop();
+                }
+                b'(' => {
+                    Limits::check(
+                        "max_stack_depth",
+                        self.marks.len() as u64 + 1,
+                        self.limits.max_stack_depth,
+                        || Location::at(at),
+                    )?;
+                    self.marks.push(self.stack.len());
+                }
+                b'0' => {
+                    if self.stack.len() > self.frame_base() {
+                        self.pop()?;
+                    } else {
+                        self.pop_mark()?;
+                    }
+                }
+                b'1' => {
+                    self.pop_mark()?;
+                }
+                b'2' => {
+                    let t = self.top()?;
+                    self.push(t)?;
+                }
+                b'N' => self.push_new(Node::None)?,
+                0x88 => self.push_new(Node::Bool(true))?,
+                0x89 => self.push_new(Node::Bool(false))?,
+                b'J' => {
+                    let v = i32::from_le_bytes(input.array()?);
+                    self.push_new(Node::Int(i64::from(v)))?;
+                }
+                b'K' => {
+                    let v = input.byte()?;
+                    self.push_new(Node::Int(i64::from(v)))?;
+                }
+                b'M' => {
+                    let v = u16::from_le_bytes(input.array()?);
+                    self.push_new(Node::Int(i64::from(v)))?;
+                }
+                0x8a => {
+                    let n = u64::from(input.byte()?);
+                    let b = self.counted(input, n)?.into_owned();
+                    self.push_new(long_node(&b))?;
+                }
+                0x8b => {
+                    let n = i32::from_le_bytes(input.array()?);
+                    let n = u64::try_from(n).map_err(|_| bad(at, "LONG4 with negative length"))?;
+                    let b = self.counted(input, n)?.into_owned();
+                    self.push_new(long_node(&b))?;
+                }
+                b'I' => {
+                    let s = self.line_str(input)?;
+                    let node = match s.as_str() {
+                        "01" => Node::Bool(true),
+                        "00" => Node::Bool(false),
+                        t => decimal_node(t).ok_or_else(|| bad(at, format!("bad INT {t:?}")))?,
+                    };
+                    self.push_new(node)?;
+                }
+                b'L' => {
+                    let s = self.line_str(input)?;
+                    let t = s.strip_suffix('L').unwrap_or(&s);
+                    let node = decimal_node(t).ok_or_else(|| bad(at, format!("bad LONG {s:?}")))?;
+                    self.push_new(node)?;
+                }
+                b'G' => {
+                    let v = f64::from_be_bytes(input.array()?);
+                    self.push_new(Node::Float(v))?;
+                }
+                b'F' => {
+                    let s = self.line_str(input)?;
+                    let v = parse_float(s.trim())
+                        .ok_or_else(|| bad(at, format!("bad FLOAT {s:?}")))?;
+                    self.push_new(Node::Float(v))?;
+                }
+                b'X' => {
+                    let n = u32::from_le_bytes(input.array()?);
+                    let s = self.text(input, u64::from(n))?;
+                    self.push_new(Node::Str(s.into()))?;
+                }
+                0x8c => {
+                    let n = input.byte()?;
+                    let s = self.text(input, u64::from(n))?;
+                    self.push_new(Node::Str(s.into()))?;
+                }
+                0x8d => {
+                    let n = u64::from_le_bytes(input.array()?);
+                    let s = self.text(input, n)?;
+                    self.push_new(Node::Str(s.into()))?;
+                }
+                // Python 2 `str`: torch.load decodes it as UTF-8.
+                b'T' => {
+                    let n = i32::from_le_bytes(input.array()?);
+                    let n = u64::try_from(n).map_err(|_| bad(at, "negative BINSTRING length"))?;
+                    let s = self.text(input, n)?;
+                    self.push_new(Node::Str(s.into()))?;
+                }
+                b'U' => {
+                    let n = input.byte()?;
+                    let s = self.text(input, u64::from(n))?;
+                    self.push_new(Node::Str(s.into()))?;
+                }
+                b'B' | b'C' | 0x8e | 0x96 => {
+                    let n = match op {
+                        b'B' => u64::from(u32::from_le_bytes(input.array()?)),
+                        b'C' => u64::from(input.byte()?),
+                        _ => u64::from_le_bytes(input.array()?),
+                    };
+                    let b = self.counted(input, n)?.into_owned();
+                    let v = if op == 0x96 {
+                        Value::ByteArray(b)
+                    } else {
+                        Value::Bytes(b)
+                    };
+                    self.push_new(Node::Value(Box::new(v)))?;
+                }
+                b')' => self.push_new(Node::Tuple(Vec::new()))?,
+                b']' => self.push_new(Node::List(Vec::new()))?,
+                b'}' => self.push_new(Node::Dict(Box::new(DictNode {
+                    kind: DictKind::Plain,
+                    items: Vec::new(),
+                    state: None,
+                })))?,
+                0x8f => self.push_new(Node::Set(Vec::new()))?,
+                b't' => {
+                    let items = self.pop_mark()?;
+                    self.push_new(Node::Tuple(items))?;
+                }
+                b'l' => {
+                    let items = self.pop_mark()?;
+                    self.push_new(Node::List(items))?;
+                }
+                0x91 => {
+                    let items = self.pop_mark()?;
+                    self.push_new(Node::Set(items))?;
+                }
+                b'd' => {
+                    let items = self.pop_mark()?;
+                    let pairs = pairs(&items).ok_or_else(|| bad(at, "odd number of items"))?;
+                    self.push_new(Node::Dict(Box::new(DictNode {
+                        kind: DictKind::Plain,
+                        items: pairs,
+                        state: None,
+                    })))?;
+                }
+                0x85..=0x87 => {
+                    let n = usize::from(op - 0x84);
+                    let mut items = vec![0; n];
+                    for slot in items.iter_mut().rev() {
+                        *slot = self.pop()?;
+                    }
+                    self.push_new(Node::Tuple(items))?;
+                }
+                b'a' => {
+                    let item = self.pop()?;
+                    let target = self.top()?;
+                    self.append(target, vec![item])?;
+                }
+                b'e' => {
+                    let items = self.pop_mark()?;
+                    let target = self.top()?;
+                    self.append(target, items)?;
+                }
+                0x90 => {
+                    let items = self.pop_mark()?;
+                    let target = self.top()?;
+                    match self.node_mut(target)? {
+                        Node::Set(s) => s.extend(items),
+                        _ => return Err(bad(at, "ADDITEMS onto something that is not a set")),
+                    }
+                }
+                b's' => {
+                    let v = self.pop()?;
+                    let k = self.pop()?;
+                    let target = self.top()?;
+                    self.set_items(target, vec![(k, v)])?;
+                }
+                b'u' => {
+                    let items = self.pop_mark()?;
+                    let pairs =
+                        pairs(&items).ok_or_else(|| bad(at, "SETITEMS with an odd count"))?;
+                    let target = self.top()?;
+                    self.set_items(target, pairs)?;
+                }
+                b'p' => {
+                    let i = self.line_u32(input)?;
+                    self.memo_put(i)?;
+                }
+                b'q' => {
+                    let i = input.byte()?;
+                    self.memo_put(u32::from(i))?;
+                }
+                b'r' => {
+                    let i = u32::from_le_bytes(input.array()?);
+                    self.memo_put(i)?;
+                }
+                0x94 => {
+                    let i = u32::try_from(self.memo.len()).map_err(|_| bad(at, "memo full"))?;
+                    self.memo_put(i)?;
+                }
+                b'g' => {
+                    let i = self.line_u32(input)?;
+                    self.memo_get(i)?;
+                }
+                b'h' => {
+                    let i = input.byte()?;
+                    self.memo_get(u32::from(i))?;
+                }
+                b'j' => {
+                    let i = u32::from_le_bytes(input.array()?);
+                    self.memo_get(i)?;
+                }
+                b'c' => {
+                    let module = self.line_str(input)?;
+                    let name = self.line_str(input)?;
+                    let g = resolve(&module, &name, self.mode, self.torchscript, at)?;
+                    self.push_new(Node::Global(Box::new(g)))?;
+                }
+                0x93 => {
+                    let name = self.pop()?;
+                    let module = self.pop()?;
+                    let (Node::Str(m), Node::Str(n)) = (self.node(module)?, self.node(name)?)
+                    else {
+                        return Err(bad(at, "STACK_GLOBAL needs two strings"));
+                    };
+                    let g = resolve(m, n, self.mode, self.torchscript, at)?;
+                    self.push_new(Node::Global(Box::new(g)))?;
+                }
+                b'R' => {
+                    let args = self.pop()?;
+                    let func = self.pop()?;
+                    let id = self.reduce(func, args)?;
+                    self.push(id)?;
+                }
+                0x81 => {
+                    let args = self.pop()?;
+                    let cls = self.pop()?;
+                    let id = self.new_object(cls, args)?;
+                    self.push(id)?;
+                }
+                0x92 => {
+                    let kwargs = self.pop()?;
+                    let args = self.pop()?;
+                    let cls = self.pop()?;
+                    if !matches!(self.node(kwargs)?, Node::Dict(d) if d.items.is_empty()) {
+                        return Err(LoadError::unsupported(
+                            "NEWOBJ_EX with keyword arguments",
+                            Location::at(at),
+                        ));
+                    }
+                    let id = self.new_object(cls, args)?;
+                    self.push(id)?;
+                }
+                b'b' => {
+                    let state = self.pop()?;
+                    let inst = self.top()?;
+                    self.build(inst, state)?;
+                }
+                b'Q' => {
+                    let pid = self.pop()?;
+                    let id = self.persistent_load(pid)?;
+                    self.push(id)?;
+                }
+                0x80 => {
+                    let proto = input.byte()?;
+                    if proto > 5 {
+                        return Err(LoadError::unsupported(
+                            format!("pickle protocol {proto}"),
+                            Location::at(at),
+                        ));
+                    }
+                }
+                0x95 => {
+                    // FRAME only announces how many bytes follow; the data is read as usual.
+                    let n = u64::from_le_bytes(input.array()?);
+                    if n > input.remaining() {
+                        return Err(bad(at, format!("FRAME of {n} bytes past the end")));
+                    }
+                }
+                _ => {
+                    return Err(LoadError::unsupported(
+                        format!("pickle opcode {}", opcode_name(op)),
+                        Location::at(at),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn append(&mut self, target: Id, items: Vec<Id>) -> Result<(), LoadError> {
+        let at = self.at;
+        match self.node_mut(target)? {
+            Node::List(v) => v.extend(items),
+            Node::Object(o) => o.appended.extend(items),
+            _ => return Err(bad(at, "APPEND(S) onto something that is not a list")),
+        }
+        Ok(())
+    }
+
+    fn set_items(&mut self, target: Id, pairs: Vec<(Id, Id)>) -> Result<(), LoadError> {
+        let at = self.at;
+        match self.node_mut(target)? {
+            Node::Dict(d) => d.items.extend(pairs),
+            Node::Object(o) => o.items.extend(pairs),
+            _ => return Err(bad(at, "SETITEM(S) onto something that is not a dict")),
+        }
+        Ok(())
+    }
+
+    /// BINPERSID: `('storage', type, key, location, numel[, view])`, or, in inert mode,
+    /// the legacy `('module', class, file, source)` ids of whole-module saves.
+    fn persistent_load(&mut self, pid: Id) -> Result<Id, LoadError> {
+        let at = self.at;
+        let Node::Tuple(items) = self.node(pid)? else {
+            return Err(bad(at, "persistent id is not a tuple"));
+        };
+        let items = items.clone();
+        let tag = items
+            .first()
+            .map(|&i| self.ascii(i))
+            .transpose()?
+            .unwrap_or_default();
+        if tag == "module" && self.mode == UnpicklerMode::Inert && items.len() == 4 {
+            return items
+                .get(1)
+                .copied()
+                .ok_or_else(|| bad(at, "module id without class"));
+        }
+        if tag != "storage" || !(items.len() == 5 || items.len() == 6) {
+            return Err(bad(
+                at,
+                format!(
+                    "persistent id must be ('storage', type, key, location, numel), found a {}-tuple tagged {tag:?}",
+                    items.len()
+                ),
+            ));
+        }
+        let get = |i: usize| items.get(i).copied().ok_or_else(|| bad(at, "short id"));
+        let kind = match self.node(get(1)?)? {
+            Node::Global(g) => match g.as_ref() {
+                Global::Storage(k) => k.clone(),
+                other => {
+                    return Err(bad(
+                        at,
+                        format!("storage type {} is not a storage class", other.describe()),
+                    ));
+                }
+            },
+            _ => return Err(bad(at, "storage type is not a class")),
+        };
+        let key = self.key_text(get(2)?)?;
+        let location = self.ascii(get(3)?)?;
+        let numel = self.non_negative(get(4)?, "storage numel")?;
+        let view = match items.get(5) {
+            Some(&v) => match self.node(v)? {
+                Node::None => None,
+                Node::Tuple(t) if t.len() == 3 => {
+                    let (k, o, n) = match t.as_slice() {
+                        &[k, o, n] => (k, o, n),
+                        _ => return Err(bad(at, "legacy view metadata is not a 3-tuple")),
+                    };
+                    Some((
+                        self.key_text(k)?,
+                        self.non_negative(o, "view offset")?,
+                        self.non_negative(n, "view size")?,
+                    ))
+                }
+                _ => return Err(bad(at, "legacy view metadata is not (key, offset, size)")),
+            },
+            None => None,
+        };
+        let dtype = match kind {
+            StorageKind::Typed(d) => d,
+            StorageKind::Untyped => DType::U8,
+            StorageKind::Unsupported(name) => {
+                return Err(LoadError::unsupported(
+                    format!("storage class {name}"),
+                    Location::at(at).for_tensor(format!("storage key {key}")),
+                ));
+            }
+        };
+        let req = PidRequest {
+            dtype,
+            key,
+            location,
+            numel,
+            view,
+            at,
+        };
+        let r = self.provider.storage(&req)?;
+        self.alloc(Node::Storage(Box::new(r)))
+    }
+
+    /// A str (or ASCII bytes) node as text.
+    pub(super) fn ascii(&self, id: Id) -> Result<String, LoadError> {
+        match self.node(id)? {
+            Node::Str(s) => Ok(s.to_string()),
+            Node::Value(v) => match v.as_ref() {
+                Value::Bytes(b) if b.is_ascii() => Ok(String::from_utf8_lossy(b).into_owned()),
+                _ => Err(bad(self.at, "expected a string")),
+            },
+            _ => Err(bad(self.at, "expected a string")),
+        }
+    }
+
+    /// A storage key: a string, or an integer formatted in decimal.
+    fn key_text(&self, id: Id) -> Result<String, LoadError> {
+        match self.node(id)? {
+            Node::Int(i) => Ok(i.to_string()),
+            _ => self.ascii(id),
+        }
+    }
+
+    /// An integer node that must be ≥ 0.
+    pub(super) fn non_negative(&self, id: Id, what: &str) -> Result<u64, LoadError> {
+        match self.node(id)? {
+            Node::Int(i) => u64::try_from(*i)
+                .map_err(|_| bad(self.at, format!("{what} is negative: {i}"))),
+            Node::Bool(b) => Ok(u64::from(*b)),
+            _ => Err(bad(self.at, format!("{what} is not an integer"))),
+        }
+    }
+}
+
+fn pairs(items: &[Id]) -> Option<Vec<(Id, Id)>> {
+    if items.len() % 2 != 0 {
+        return None;
+    }
+    Some(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+}
+
+/// A LONG1/LONG4 payload: little-endian two's complement.
+fn long_node(bytes: &[u8]) -> Node {
+    if bytes.is_empty() {
+        return Node::Int(0);
+    }
+    if bytes.len() <= 8 {
+        let neg = bytes.last().is_some_and(|b| b & 0x80 != 0);
+        let mut buf = [if neg { 0xFF } else { 0 }; 8];
+        for (dst, src) in buf.iter_mut().zip(bytes) {
+            *dst = *src;
+        }
+        return Node::Int(i64::from_le_bytes(buf));
+    }
+    // Wider payloads still fit in i64 when every extra byte is sign extension.
+    let (low, high) = bytes.split_at(8);
+    let low_val = i64::from_le_bytes(low.try_into().unwrap_or([0; 8]));
+    let fill = if low_val < 0 { 0xFF } else { 0 };
+    if high.iter().all(|&b| b == fill) {
+        Node::Int(low_val)
+    } else {
+        Node::Value(Box::new(Value::BigInt(bytes.to_vec())))
+    }
+}
+
+/// A decimal integer of any size, as an Int or BigInt node.
+fn decimal_node(text: &str) -> Option<Node> {
+    let t = text.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(Node::Int(v));
+    }
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Magnitude as little-endian bytes: multiply by 10 and add, digit by digit.
+    let mut mag: Vec<u8> = Vec::new();
+    for d in digits.bytes() {
+        let mut carry = u32::from(d - b'0');
+        for b in &mut mag {
+            let v = u32::from(*b) * 10 + carry;
+            *b = (v & 0xFF) as u8;
+            carry = v >> 8;
+        }
+        while carry > 0 {
+            mag.push((carry & 0xFF) as u8);
+            carry >>= 8;
+        }
+    }
+    mag.push(0); // room for the sign bit
+    if neg {
+        let mut carry = 1u16;
+        for b in &mut mag {
+            let v = u16::from(!*b) + carry;
+            *b = (v & 0xFF) as u8;
+            carry = v >> 8;
+        }
+    }
+    Some(long_node(&mag))
+}
+
+/// Python's `float()` of a FLOAT opcode's text (`inf`, `nan` included).
+fn parse_float(t: &str) -> Option<f64> {
+    match t.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        "nan" | "+nan" | "-nan" => Some(f64::NAN),
+        _ => t.parse().ok(),
+    }
+}
+
+fn opcode_name(op: u8) -> String {
+    let name = match op {
+        b'P' => "PERSID",
+        b'S' => "STRING",
+        b'V' => "UNICODE",
+        b'i' => "INST",
+        b'o' => "OBJ",
+        0x82 => "EXT1",
+        0x83 => "EXT2",
+        0x84 => "EXT4",
+        0x97 => "NEXT_BUFFER",
+        0x98 => "READONLY_BUFFER",
+        _ => return format!("0x{op:02x} (unknown)"),
+    };
+    format!("{name} (0x{op:02x})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int_of(n: Node) -> Option<i64> {
+        match n {
+            Node::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn longs_decode() {
+        assert_eq!(int_of(long_node(&[])), Some(0));
+        assert_eq!(int_of(long_node(&[0xFF])), Some(-1));
+        assert_eq!(int_of(long_node(&[0x00, 0x80])), Some(-32768));
+        assert_eq!(
+            int_of(long_node(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])),
+            Some(-1)
+        );
+        let big = long_node(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40]);
+        assert!(matches!(big, Node::Value(v) if matches!(*v, Value::BigInt(_))));
+        assert_eq!(int_of(decimal_node("-12").unwrap()), Some(-12));
+        // 2**70 and -(2**70)
+        match decimal_node("1180591620717411303424").unwrap() {
+            Node::Value(v) => match *v {
+                Value::BigInt(b) => assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]),
+                _ => panic!(),
+            },
+            _ => panic!(),
+        }
+        match decimal_node("-1180591620717411303424").unwrap() {
+            Node::Value(v) => match *v {
+                Value::BigInt(b) => {
+                    assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]);
+                }
+                _ => panic!(),
+            },
+            _ => panic!(),
+        }
+        assert!(decimal_node("12a").is_none());
+    }
+}

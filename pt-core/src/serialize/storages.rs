@@ -1,0 +1,183 @@
+//! The storages of one load: one per key, byte-swapped once, placed by `map_location` and the
+//! location registry, charged against the total-bytes limit.
+
+use std::collections::HashMap;
+
+use super::error::{LoadError, Location};
+use super::limits::Limits;
+use super::loaded::StorageInfo;
+use super::options::{LoadOptions, MapLocation, StorageTag};
+use super::pickle::{PidRequest, StorageRef};
+use crate::dtype::DType;
+use crate::storage::Storage;
+
+/// Reverses the bytes of each element (each half of a complex) to change byte order.
+pub(crate) fn swap_bytes(bytes: &mut [u8], dtype: DType) {
+    let unit = dtype.swap_unit();
+    if unit > 1 {
+        for chunk in bytes.chunks_exact_mut(unit) {
+            chunk.reverse();
+        }
+    }
+}
+
+/// The storages loaded so far.
+pub(crate) struct StorageTable<'o> {
+    opts: &'o LoadOptions,
+    pub(crate) infos: Vec<StorageInfo>,
+    by_key: HashMap<String, usize>,
+    total: u64,
+}
+
+/// The byte length a persistent id declares: numel × element size.
+pub(crate) fn declared_bytes(req: &PidRequest) -> Result<usize, LoadError> {
+    req.numel
+        .checked_mul(req.dtype.size() as u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| {
+            LoadError::format(
+                format!("storage numel {} overflows", req.numel),
+                Location::at(req.at).for_tensor(format!("storage key {}", req.key)),
+            )
+        })
+}
+
+impl<'o> StorageTable<'o> {
+    pub(crate) fn new(opts: &'o LoadOptions) -> StorageTable<'o> {
+        StorageTable {
+            opts,
+            infos: Vec::new(),
+            by_key: HashMap::new(),
+            total: 0,
+        }
+    }
+
+    /// The storage already loaded under `key`, checked against the declared length.
+    pub(crate) fn existing(
+        &self,
+        req: &PidRequest,
+        nbytes: usize,
+    ) -> Result<Option<(Storage, usize)>, LoadError> {
+        let Some(&i) = self.by_key.get(&req.key) else {
+            return Ok(None);
+        };
+        let Some(info) = self.infos.get(i) else {
+            return Ok(None);
+        };
+        if info.nbytes != nbytes {
+            return Err(LoadError::format(
+                format!(
+                    "storage is referenced as {} bytes of {} and as {nbytes} bytes of {}",
+                    info.nbytes, info.dtype, req.dtype
+                ),
+                Location::at(req.at).for_tensor(format!("storage key {}", req.key)),
+            ));
+        }
+        Ok(Some((info.storage.clone(), i)))
+    }
+
+    /// Charges `nbytes` of new allocation against `max_total_tensor_bytes`.
+    pub(crate) fn charge(&mut self, nbytes: usize, req: &PidRequest) -> Result<(), LoadError> {
+        self.total = self.total.saturating_add(nbytes as u64);
+        Limits::check(
+            "max_total_tensor_bytes",
+            self.total,
+            self.opts.limits.max_total_tensor_bytes,
+            || Location::at(req.at).for_tensor(format!("storage key {}", req.key)),
+        )
+    }
+
+    /// Registers a freshly read storage: swaps it to host order if `swap`, restores its
+    /// location, and returns the reference the pickle gets.
+    pub(crate) fn add(
+        &mut self,
+        req: &PidRequest,
+        storage: Storage,
+        swap: bool,
+    ) -> Result<Storage, LoadError> {
+        if swap {
+            swap_bytes(&mut storage.write(), req.dtype);
+        }
+        let (storage, restored) = self.restore(storage, req)?;
+        self.by_key.insert(req.key.clone(), self.infos.len());
+        self.infos.push(StorageInfo {
+            key: req.key.clone(),
+            dtype: req.dtype,
+            location: req.location.clone(),
+            restored_location: restored,
+            nbytes: storage.nbytes(),
+            storage: storage.clone(),
+        });
+        Ok(storage)
+    }
+
+    fn restore(&self, storage: Storage, req: &PidRequest) -> Result<(Storage, String), LoadError> {
+        let tag = req.location.as_str();
+        let target = match &self.opts.map_location {
+            MapLocation::Keep => tag.to_owned(),
+            MapLocation::To(t) => t.clone(),
+            MapLocation::Map(m) => m.get(tag).cloned().unwrap_or_else(|| tag.to_owned()),
+            MapLocation::Fn(f) => {
+                let info = StorageTag {
+                    key: &req.key,
+                    location: tag,
+                    dtype: req.dtype,
+                    nbytes: storage.nbytes(),
+                };
+                match f(&info) {
+                    Some(t) => return Ok((storage, t)),
+                    None => tag.to_owned(),
+                }
+            }
+        };
+        let location_error = |message: String| LoadError::Location {
+            key: req.key.clone(),
+            tag: target.clone(),
+            message,
+        };
+        let restored = self
+            .opts
+            .registry
+            .restore(&storage, &target)
+            .map_err(location_error)?;
+        if restored.nbytes() != storage.nbytes() {
+            return Err(location_error(format!(
+                "the deserializer for `{target}` returned {} bytes instead of {}",
+                restored.nbytes(),
+                storage.nbytes()
+            )));
+        }
+        Ok((restored, target))
+    }
+
+    /// A reference to a whole storage.
+    pub(crate) fn whole(storage: Storage, req: &PidRequest) -> StorageRef {
+        StorageRef {
+            byte_len: storage.nbytes(),
+            storage,
+            dtype: req.dtype,
+            key: req.key.clone(),
+            byte_offset: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swaps_per_element_and_per_complex_half() {
+        let mut b = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        swap_bytes(&mut b, DType::F32);
+        assert_eq!(b, [4, 3, 2, 1, 8, 7, 6, 5]);
+        let mut b = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        swap_bytes(&mut b, DType::C64);
+        assert_eq!(b, [4, 3, 2, 1, 8, 7, 6, 5]);
+        swap_bytes(&mut b, DType::F64);
+        assert_eq!(b, [5, 6, 7, 8, 1, 2, 3, 4]);
+        let mut b = [1u8, 2];
+        swap_bytes(&mut b, DType::Bool);
+        assert_eq!(b, [1, 2]);
+    }
+}

@@ -1,0 +1,10 @@
+use pt::nn::{Module, Parameter};
+
+#[derive(Module)]
+struct M {
+    encoder: Parameter,
+    #[module(rename = "encoder")]
+    decoder: Parameter,
+}
+
+fn main() {}

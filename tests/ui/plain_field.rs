@@ -1,0 +1,9 @@
+use pt::nn::{Module, Parameter};
+
+#[derive(Module)]
+struct M {
+    weight: Parameter,
+    hidden_size: usize,
+}
+
+fn main() {}
