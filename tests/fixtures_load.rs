@@ -1,6 +1,8 @@
 //! Every fixture written by real PyTorch loads, and `describe()` matches the description
 //! PyTorch's own `torch.load` produced for it, field by field.
 
+mod serialize_support;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use pt::core::serialize::{
 };
 use pt::core::{Storage, Value};
 use serde_json::Value as Json;
+use serialize_support::same_json;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -77,11 +80,11 @@ fn compare_entries(name: &str, what: &str, actual: &[Entry], expected: &Json) {
     for (a, e) in actual.iter().zip(expected) {
         let (a, e) = (a.as_object().unwrap(), e.as_object().unwrap());
         for (k, ev) in e {
-            assert_eq!(
-                a.get(k),
-                Some(ev),
-                "{name} {what}: entry `{}` field `{k}`",
-                e["path"]
+            assert!(
+                a.get(k).is_some_and(|av| same_json(av, ev)),
+                "{name} {what}: entry `{}` field `{k}`: {:?} != {ev:?}",
+                e["path"],
+                a.get(k)
             );
         }
         for k in a.keys() {
@@ -151,10 +154,11 @@ fn every_fixture_matches_its_description() {
 }
 
 /// Fixtures whose data records cannot be mapped (deflated, or re-zipped without alignment).
-const UNMAPPABLE: &[&str] = &["deflated", "zip64"];
+const UNMAPPABLE: &[&str] = &["deflated", "zip64", "no_byteorder", "old_pointer_keys"];
 
 #[test]
 fn mmap_loads_equal_normal_loads() {
+    let mut mapped_ok = Vec::new();
     for (name, path, desc) in fixtures() {
         if desc["load"] != "ok" || desc["format"] == "legacy" {
             continue;
@@ -169,6 +173,7 @@ fn mmap_loads_equal_normal_loads() {
                     "{name}: storages are not mapped"
                 );
                 assert_eq!(describe(&mapped), normal, "{name}: mmap differs");
+                mapped_ok.push(name);
             }
             Err(LoadError::Unsupported { what, .. }) => {
                 assert!(UNMAPPABLE.contains(&name.as_str()), "{name}: {what}");
@@ -176,6 +181,7 @@ fn mmap_loads_equal_normal_loads() {
             Err(e) => panic!("{name}: mmap load failed: {e}"),
         }
     }
+    assert!(mapped_ok.len() >= 10, "{mapped_ok:?}");
 }
 
 #[test]

@@ -249,6 +249,11 @@ pub fn difference_text(d: &Difference) -> String {
     }
 }
 
+/// A key for display: the bare root value's empty path is `(root)`.
+fn shown(key: &str) -> &str {
+    if key.is_empty() { "(root)" } else { key }
+}
+
 /// The report for people.
 pub fn render(report: &DiffReport, atol: f64, rtol: f64, quiet: bool) -> String {
     let mut out = String::new();
@@ -257,14 +262,14 @@ pub fn render(report: &DiffReport, atol: f64, rtol: f64, quiet: bool) -> String 
             if !items.is_empty() {
                 out.push_str(&format!("{title} ({}):\n", items.len()));
                 for (k, d) in items {
-                    out.push_str(&format!("  {k}  {d}\n"));
+                    out.push_str(&format!("  {}  {d}\n", shown(k)));
                 }
             }
         }
         if !report.changed.is_empty() {
             out.push_str(&format!("different ({}):\n", report.changed.len()));
             for (k, d) in &report.changed {
-                out.push_str(&format!("  {k}  {}\n", difference_text(d)));
+                out.push_str(&format!("  {}  {}\n", shown(k), difference_text(d)));
             }
         }
     }
@@ -303,7 +308,11 @@ mod tests {
     fn flattens_like_inspect_paths() {
         let mut inner = Dict::new(DictKind::Plain);
         inner.insert(Key::Int(0), Value::Str("a".into()));
-        let v = Value::List(vec![Value::Dict(inner), Value::Tuple(vec![]), Value::Int(3)]);
+        let v = Value::List(vec![
+            Value::Dict(inner),
+            Value::Tuple(vec![]),
+            Value::Int(3),
+        ]);
         let f = flatten(&v);
         assert_eq!(f.keys().collect::<Vec<_>>(), vec!["0.0", "2"]);
         assert_eq!(flatten(&Value::Int(1)).keys().collect::<Vec<_>>(), vec![""]);

@@ -109,10 +109,25 @@ pub fn load_options(args: &LoadArgs) -> Result<LoadOptions, String> {
     Ok(o)
 }
 
-/// True for a path whose extension is `.safetensors`.
+/// True for a path whose extension is `.safetensors` (how outputs are told apart).
 pub fn is_safetensors(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
+}
+
+/// True when an existing input is a safetensors file: by extension, or by content (an
+/// 8-byte little-endian header length followed by the header's `{`; a `.pt` starts with
+/// `PK` or a pickle's `PROTO`, never like that).
+pub fn is_safetensors_input(path: &Path) -> bool {
+    if is_safetensors(path) {
+        return true;
+    }
+    let mut head = [0u8; 9];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head[8] == b'{'
+        && &head[..2] != b"PK"
 }
 
 /// Loads a `.pt` file, with a progress indicator for large files on a terminal.
@@ -122,11 +137,7 @@ pub fn is_safetensors(path: &Path) -> bool {
 pub fn load_pt(path: &Path, args: &LoadArgs, progress: bool) -> Result<Loaded, InputError> {
     let opts = load_options(args)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let _p = Progress::start(
-        &format!("loading {}", path.display()),
-        size,
-        progress,
-    );
+    let _p = Progress::start(&format!("loading {}", path.display()), size, progress);
     Ok(serialize::load_file(path, &opts)?)
 }
 
@@ -151,31 +162,52 @@ pub struct Opened {
     pub value: Value,
 }
 
-/// The state dict in a `.pt` value: at `key` if given; the parameters and buffers of an
-/// inert whole-module pickle; else found with [`StateDict::find`].
+/// Replaces every inert module object in the tree (a `torch.save(model)` read with
+/// `--inert`) by its module state dict, keeping everything else; an object that is not a
+/// module stays as it is.
+pub fn modules_to_state_dicts(value: Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let v = Value::Object(o);
+            match module_state_dict(&v) {
+                Ok(sd) => sd.to_value(),
+                Err(_) => v,
+            }
+        }
+        Value::Dict(mut d) => {
+            for v in d.items.values_mut() {
+                *v = modules_to_state_dicts(std::mem::replace(v, Value::None));
+            }
+            Value::Dict(d)
+        }
+        Value::List(items) => Value::List(items.into_iter().map(modules_to_state_dicts).collect()),
+        Value::Tuple(items) => {
+            Value::Tuple(items.into_iter().map(modules_to_state_dicts).collect())
+        }
+        other => other,
+    }
+}
+
+/// The state dict in a `.pt` value (inert modules first turned into their state dicts):
+/// at `key` if given, else found with [`StateDict::find`].
 ///
 /// # Errors
 /// A message when none can be found.
 pub fn state_dict_of(value: &Value, key: Option<&str>) -> Result<(StateDict, String), String> {
+    let converted;
+    let (value, inert) = if has_objects(value) {
+        converted = modules_to_state_dicts(value.clone());
+        (&converted, " (from an inert module)")
+    } else {
+        (value, "")
+    };
     if let Some(k) = key {
-        let v = value
-            .path(k)
-            .ok_or_else(|| format!("no value at --key `{k}`"))?;
-        if has_objects(v) {
-            let sd = module_state_dict(v).map_err(|e| format!("at --key `{k}`: {e}"))?;
-            return Ok((sd, format!("module state dict at `{k}`")));
-        }
-        let sd = StateDict::find(value, Some(k)).map_err(|e| e.to_string())?;
-        return Ok((sd, format!("state dict at `{k}`")));
+        let sd = StateDict::find(value, Some(k)).map_err(|e| format!("--key `{k}`: {e}"))?;
+        return Ok((sd, format!("state dict at `{k}`{inert}")));
     }
-    if has_objects(value) {
-        let sd = module_state_dict(value).map_err(|e| e.to_string())?;
-        return Ok((sd, "module state dict (inert)".to_owned()));
-    }
-    let sd = StateDict::find(value, None).map_err(|e| {
-        format!("{e}; pass --key PATH to say where the state dict is")
-    })?;
-    Ok((sd, "state dict".to_owned()))
+    let sd = StateDict::find(value, None)
+        .map_err(|e| format!("{e}; pass --key PATH to say where the state dict is"))?;
+    Ok((sd, format!("state dict{inert}")))
 }
 
 /// Opens either kind of file as a tree to compare: for `.pt`, the state dict (see
@@ -189,7 +221,7 @@ pub fn open_for_diff(
     key: Option<&str>,
     args: &LoadArgs,
 ) -> Result<Opened, InputError> {
-    if is_safetensors(path) {
+    if is_safetensors_input(path) {
         let (sd, _) = safetensors_io::read(path)?;
         return Ok(Opened {
             description: format!("safetensors, {} entries", sd.len()),

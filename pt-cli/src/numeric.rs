@@ -33,9 +33,12 @@ impl Numbers {
                     .map(i128::from)
                     .collect(),
             ),
-            d if d.is_complex() => {
-                Numbers::Complex(t.to_dtype(DType::C128).map_err(err)?.to_vec().map_err(err)?)
-            }
+            d if d.is_complex() => Numbers::Complex(
+                t.to_dtype(DType::C128)
+                    .map_err(err)?
+                    .to_vec()
+                    .map_err(err)?,
+            ),
             d if d.is_floating_point() => Numbers::Float(t.to_vec_f64().map_err(err)?),
             _ => Numbers::Int(
                 t.to_dtype(DType::I64)
@@ -52,7 +55,10 @@ impl Numbers {
     /// The elements as complex numbers (integers above 2^53 round).
     pub fn into_complex(self) -> Vec<Complex64> {
         match self {
-            Numbers::Int(v) => v.into_iter().map(|x| Complex64::new(x as f64, 0.0)).collect(),
+            Numbers::Int(v) => v
+                .into_iter()
+                .map(|x| Complex64::new(x as f64, 0.0))
+                .collect(),
             Numbers::Float(v) => v.into_iter().map(|x| Complex64::new(x, 0.0)).collect(),
             Numbers::Complex(v) => v,
         }

@@ -64,6 +64,11 @@ struct DTypeTotal {
     bytes: u64,
 }
 
+/// `1 tensor`, `1,024 tensors`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", grouped(n), if n == 1 { one } else { many })
+}
+
 /// Renders the report of `pt inspect --json` for people.
 pub fn inspect_table(file: &str, report: &Json) -> String {
     let entries: &[Json] = report
@@ -170,21 +175,25 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
 
     let storage_bytes: u64 = storages.values().map(|s| s.bytes).sum();
     out.push_str(&format!(
-        "\n{} tensors, {} parameters (elements), {} of tensor data; {} storages holding {}",
-        grouped(tensors),
-        grouped(elements),
+        "\n{}, {} (elements), {} of tensor data; {} holding {}",
+        counted(tensors, "tensor", "tensors"),
+        counted(elements, "parameter", "parameters"),
         human_bytes(tensor_bytes),
-        grouped(storages.len() as u64),
+        counted(storages.len() as u64, "storage", "storages"),
         human_bytes(storage_bytes),
     ));
     if others > 0 {
-        out.push_str(&format!("; {} other entries", grouped(others)));
+        out.push_str(&format!(
+            "; {}",
+            counted(others, "other entry", "other entries")
+        ));
     }
     out.push('\n');
     let shared = storages.values().filter(|s| s.tensors > 1).count();
     if shared > 0 {
         out.push_str(&format!(
-            "*shared: {shared} storages are viewed by several tensors (counted once in the storage total)\n"
+            "*shared: {} viewed by several tensors (counted once in the storage total)\n",
+            counted(shared as u64, "storage is", "storages are")
         ));
     }
     if !by_dtype.is_empty() {
@@ -266,14 +275,20 @@ mod tests {
             ]
         });
         let s = inspect_table("views.pt", &report);
-        assert!(s.contains("format: zip   version record: 3   byte order: little"), "{s}");
+        assert!(
+            s.contains("format: zip   version record: 3   byte order: little"),
+            "{s}"
+        );
         let line1 = s.lines().find(|l| l.starts_with("1 ")).unwrap();
         assert!(line1.contains("#0 *shared"), "{line1}");
-        assert!(line1.contains("stride [2]") && line1.contains("offset 1"), "{line1}");
+        assert!(
+            line1.contains("stride [2]") && line1.contains("offset 1"),
+            "{line1}"
+        );
         assert!(line1.contains("parameter"), "{line1}");
         assert!(s.contains("epoch"), "{s}");
         assert!(
-            s.contains("2 tensors, 15 parameters (elements), 120 B of tensor data; 1 storages holding 80 B; 1 other entries"),
+            s.contains("2 tensors, 15 parameters (elements), 120 B of tensor data; 1 storage holding 80 B; 1 other entry"),
             "{s}"
         );
         assert!(s.contains("shared storages:"), "{s}");

@@ -6,7 +6,7 @@
 //! | key | value |
 //! |---|---|
 //! | `format` | `pt` (the convention transformers checks) |
-//! | `pt._metadata` | the state dict's `_metadata`: `{"": {"version": 1}, "bn": {"version": 2}}` |
+//! | `pt._metadata` | the state dict's `_metadata`, in order: `[["", {"version": 1}], ["bn", {"version": 2}]]` |
 //! | `pt.keys` | every key in the state dict's order (safetensors sorts tensors by dtype, then name) |
 //! | `pt.value.<key>` | a non-tensor entry, as `{"kind": "int", "value": 5}` (the kinds and encodings of `pt inspect --json`) |
 //!
@@ -80,7 +80,11 @@ pub fn from_st_dtype(d: Dtype, key: &str) -> Result<DType, String> {
         Dtype::U64 => DType::U64,
         Dtype::F8_E4M3 => DType::F8E4M3Fn,
         Dtype::F8_E5M2 => DType::F8E5M2,
-        other => return Err(format!("tensor `{key}` has safetensors dtype {other:?}, which pt does not support")),
+        other => {
+            return Err(format!(
+                "tensor `{key}` has safetensors dtype {other:?}, which pt does not support"
+            ));
+        }
     })
 }
 
@@ -151,18 +155,21 @@ pub fn write(sd: &StateDict, path: &Path) -> Result<(), String> {
         }
     }
     if let Some(m) = sd.metadata() {
-        let mut obj = serde_json::Map::new();
+        let mut pairs = Vec::new();
         for (prefix, entries) in m {
             let mut e = serde_json::Map::new();
             for (k, v) in entries {
                 let j = plain_json(v).ok_or_else(|| {
-                    format!("_metadata[`{prefix}`][`{k}`] is a {}, which has no JSON form", v.kind())
+                    format!(
+                        "_metadata[`{prefix}`][`{k}`] is a {}, which has no JSON form",
+                        v.kind()
+                    )
                 })?;
                 e.insert(k.clone(), j);
             }
-            obj.insert(prefix.clone(), Json::Object(e));
+            pairs.push(json!([prefix, Json::Object(e)]));
         }
-        meta.insert(META_VERSIONS.to_owned(), Json::Object(obj).to_string());
+        meta.insert(META_VERSIONS.to_owned(), Json::Array(pairs).to_string());
     }
     let keys: Vec<&str> = sd.keys().collect();
     meta.insert(META_KEYS.to_owned(), json!(keys).to_string());
@@ -186,7 +193,9 @@ pub fn read(path: &Path) -> Result<(StateDict, Option<HashMap<String, String>>),
     let mut names = st.names();
     names.sort_unstable();
     for name in names {
-        let view = st.tensor(name).map_err(|e| format!("tensor `{name}`: {e}"))?;
+        let view = st
+            .tensor(name)
+            .map_err(|e| format!("tensor `{name}`: {e}"))?;
         let d = from_st_dtype(view.dtype(), name)?;
         let data = to_little_endian(view.data().to_vec(), d);
         let t = Tensor::from_raw_bytes(&data, d, view.shape())
@@ -224,15 +233,22 @@ pub fn read(path: &Path) -> Result<(StateDict, Option<HashMap<String, String>>),
 }
 
 fn decode_versions(text: &str) -> Result<IndexMap<String, ModuleMetadata>, String> {
-    let bad = || format!("metadata `{META_VERSIONS}` is not a map of maps: {text}");
+    let bad =
+        || format!("metadata `{META_VERSIONS}` is not a list of [prefix, {{…}}] pairs: {text}");
     let j: Json = serde_json::from_str(text).map_err(|_| bad())?;
     let mut out = IndexMap::new();
-    for (prefix, entries) in j.as_object().ok_or_else(bad)? {
+    for pair in j.as_array().ok_or_else(bad)? {
+        let (Some(prefix), Some(entries)) = (
+            pair.get(0).and_then(Json::as_str),
+            pair.get(1).and_then(Json::as_object),
+        ) else {
+            return Err(bad());
+        };
         let mut m = ModuleMetadata::new();
-        for (k, v) in entries.as_object().ok_or_else(bad)? {
+        for (k, v) in entries {
             m.insert(k.clone(), from_plain_json(v).ok_or_else(bad)?);
         }
-        out.insert(prefix.clone(), m);
+        out.insert(prefix.to_owned(), m);
     }
     Ok(out)
 }
@@ -388,8 +404,8 @@ mod tests {
         sd.insert("z.weight", base.t().unwrap());
         sd.insert("a.bias", Tensor::from_slice_1d(&[1i64, -2]));
         sd.insert_value("step", Value::Int(5));
-        sd.set_module_version("", 1);
         sd.set_module_version("z", 2);
+        sd.set_module_version("", 1);
         write(&sd, &path).unwrap();
         let (back, meta) = read(&path).unwrap();
         assert_eq!(meta.unwrap().get("format").map(String::as_str), Some("pt"));
@@ -404,6 +420,8 @@ mod tests {
             base.t().unwrap().to_vec::<f32>().unwrap()
         );
         assert_eq!(back.module_version("z"), Some(2));
+        let prefixes: Vec<&String> = back.metadata().unwrap().keys().collect();
+        assert_eq!(prefixes, vec!["z", ""]);
         assert_eq!(back.get("step").and_then(Value::as_i64), Some(5));
     }
 

@@ -38,7 +38,6 @@ impl Table {
     /// The table as text, columns separated by two spaces, `indent` before each line,
     /// trailing blanks trimmed.
     pub fn render(&self, indent: &str) -> String {
-        let n = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|(h, _)| h.chars().count()).collect();
         for r in &self.rows {
             for (w, c) in widths.iter_mut().zip(r) {
@@ -49,13 +48,13 @@ impl Table {
         let titles: Vec<String> = self.header.iter().map(|(h, _)| h.clone()).collect();
         for r in std::iter::once(&titles).chain(&self.rows) {
             let mut line = String::from(indent);
-            for i in 0..n {
+            for (i, ((_, align), width)) in self.header.iter().zip(&widths).enumerate() {
                 let cell = r.get(i).map_or("", String::as_str);
-                let pad = widths[i].saturating_sub(cell.chars().count());
+                let pad = width.saturating_sub(cell.chars().count());
                 if i > 0 {
                     line.push_str("  ");
                 }
-                match self.header[i].1 {
+                match align {
                     Align::Left => {
                         line.push_str(cell);
                         line.extend(std::iter::repeat_n(' ', pad));

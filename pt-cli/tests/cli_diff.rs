@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 
 use common::{fixture, parts, pt};
-use pt_core::serialize::{load_file, save, LoadOptions};
 use pt_core::StateDict;
+use pt_core::serialize::{LoadOptions, load_file, save};
 
 fn diff(a: &Path, b: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut args: Vec<&std::ffi::OsStr> = vec!["diff".as_ref()];
@@ -23,7 +23,14 @@ fn state_dict(name: &str) -> StateDict {
 
 #[test]
 fn identical_files_are_equal() {
-    for name in ["mymodule_state.pt", "checkpoint.pt", "dtypes.pt", "shapes.pt", "legacy.pt", "tensor.pt"] {
+    for name in [
+        "mymodule_state.pt",
+        "checkpoint.pt",
+        "dtypes.pt",
+        "shapes.pt",
+        "legacy.pt",
+        "tensor.pt",
+    ] {
         let p = fixture(name);
         let (code, out, err) = diff(&p, &p, &[]);
         assert_eq!(code, 0, "{name}: {out} {err}");
@@ -51,14 +58,31 @@ fn same_weights_across_formats_are_equal() {
 #[test]
 fn fixture_equals_its_safetensors_conversion() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["mymodule_state", "cnn_state", "block_state", "batchnorm_state", "dtypes_v3"] {
+    for name in [
+        "mymodule_state",
+        "cnn_state",
+        "block_state",
+        "batchnorm_state",
+        "dtypes_v3",
+    ] {
         let st = dir.path().join(format!("{name}.safetensors"));
-        let (code, _, err) = parts(&pt(["convert".as_ref(), fixture(&format!("{name}.pt")).as_os_str(), st.as_os_str()]));
+        let (code, _, err) = parts(&pt([
+            "convert".as_ref(),
+            fixture(&format!("{name}.pt")).as_os_str(),
+            st.as_os_str(),
+        ]));
         assert_eq!(code, 0, "{name}: {err}");
         let (code, out, err) = diff(&fixture(&format!("{name}.pt")), &st, &[]);
         assert_eq!(code, 0, "{name}: {out} {err}");
         assert!(out.contains("safetensors"), "{out}");
     }
+    // A safetensors file is recognised by its content under another name too.
+    let st = dir.path().join("mymodule_state.safetensors");
+    let renamed = dir.path().join("weights.bin");
+    std::fs::copy(&st, &renamed).unwrap();
+    let (code, out, err) = diff(&renamed, &fixture("mymodule_state.pt"), &[]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains("(safetensors"), "{out}");
 }
 
 #[test]
@@ -74,7 +98,10 @@ fn perturbed_values_are_named() {
     save(&changed.to_value(), &p).unwrap();
     let (code, out, _) = diff(&fixture("mymodule_state.pt"), &p, &[]);
     assert_eq!(code, 1, "{out}");
-    let line = out.lines().find(|l| l.trim_start().starts_with("l0.bias")).expect(&out);
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("l0.bias"))
+        .expect(&out);
     assert!(line.contains("1 of 2 elements not close"), "{line}");
     assert!(line.contains("first at flat index 1"), "{line}");
     assert!(out.ends_with("different\n"), "{out}");
@@ -93,16 +120,29 @@ fn keys_on_one_side_dtype_and_shape_changes() {
     let mut sd = state_dict("mymodule_state.pt");
     sd.remove("l1.bias");
     sd.insert("extra.weight", pt_core::Tensor::from_slice_1d(&[1.0f32]));
-    let w = sd.tensor("l0.bias").unwrap().to_dtype(pt_core::DType::F64).unwrap();
+    let w = sd
+        .tensor("l0.bias")
+        .unwrap()
+        .to_dtype(pt_core::DType::F64)
+        .unwrap();
     sd.insert("l0.bias", w);
     sd.insert("l1.weight", pt_core::Tensor::from_slice_1d(&[0.0f32; 2]));
     let p = dir.path().join("changed.pt");
     save(&sd.to_value(), &p).unwrap();
     let (code, out, _) = diff(&fixture("mymodule_state.pt"), &p, &[]);
     assert_eq!(code, 1);
-    assert!(out.contains("only in A (1):\n  l1.bias  float32 [1]"), "{out}");
-    assert!(out.contains("only in B (1):\n  extra.weight  float32 [1]"), "{out}");
-    assert!(out.contains("l0.bias  dtype: float32 vs float64; values equal within tolerance"), "{out}");
+    assert!(
+        out.contains("only in A (1):\n  l1.bias  float32 [1]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("only in B (1):\n  extra.weight  float32 [1]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("l0.bias  dtype: float32 vs float64; values equal within tolerance"),
+        "{out}"
+    );
     assert!(out.contains("l1.weight  shape: [1, 2] vs [2]"), "{out}");
 }
 
@@ -112,9 +152,17 @@ fn nan_equals_nan_and_key_selects_a_subtree() {
     let p = fixture("dtypes.pt");
     let (code, out, _) = diff(&p, &p, &["--atol", "0", "--rtol", "0"]);
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = diff(&fixture("checkpoint.pt"), &fixture("checkpoint.pt"), &["--key", "optimizer"]);
+    let (code, out, _) = diff(
+        &fixture("checkpoint.pt"),
+        &fixture("checkpoint.pt"),
+        &["--key", "optimizer"],
+    );
     assert_eq!(code, 0, "{out}");
-    let (code, _, err) = diff(&fixture("checkpoint.pt"), &fixture("tensor.pt"), &["--key", "nope"]);
+    let (code, _, err) = diff(
+        &fixture("checkpoint.pt"),
+        &fixture("tensor.pt"),
+        &["--key", "nope"],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("nope"), "{err}");
     let (code, _, err) = diff(&fixture("malicious.pt"), &fixture("tensor.pt"), &[]);

@@ -23,7 +23,9 @@ fn json_matches_every_fixture_description() {
         let (code, out, err) = inspect_json(&name, &[]);
         let lines: Vec<&str> = out.lines().collect();
         if lines.len() != 1 {
-            failures.push(format!("{name}: expected one JSON line, got {out:?} (stderr {err})"));
+            failures.push(format!(
+                "{name}: expected one JSON line, got {out:?} (stderr {err})"
+            ));
             continue;
         }
         let got: Json = serde_json::from_str(lines[0]).expect("stdout is JSON");
@@ -72,7 +74,11 @@ fn inert_mode_gives_the_module_state_dict() {
 #[test]
 fn cuda_storages_need_a_map_location() {
     let path = fixture("cuda_tagged.pt");
-    let (code, out, err) = parts(&pt(["inspect".as_ref(), "--json".as_ref(), path.as_os_str()]));
+    let (code, out, err) = parts(&pt([
+        "inspect".as_ref(),
+        "--json".as_ref(),
+        path.as_os_str(),
+    ]));
     assert_eq!(code, 1);
     assert!(err.contains("--map-location cpu"), "{err}");
     let got: Json = serde_json::from_str(out.trim()).unwrap();
@@ -88,18 +94,32 @@ fn cuda_storages_need_a_map_location() {
 
 #[test]
 fn table_lists_entries_shared_storages_and_totals() {
-    let (code, out, err) = parts(&pt(["inspect".as_ref(), fixture("mymodule_state.pt").as_os_str()]));
+    let (code, out, err) = parts(&pt([
+        "inspect".as_ref(),
+        fixture("mymodule_state.pt").as_os_str(),
+    ]));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("format: zip   version record: 3   byte order: little"), "{out}");
-    let w = out.lines().find(|l| l.starts_with("l0.weight ")).expect(&out);
+    assert!(
+        out.contains("format: zip   version record: 3   byte order: little"),
+        "{out}"
+    );
+    let w = out
+        .lines()
+        .find(|l| l.starts_with("l0.weight "))
+        .expect(&out);
     for part in ["float32", "[2, 4]", "#0", "32 B"] {
         assert!(w.contains(part), "{w}");
     }
     assert!(
-        out.contains("4 tensors, 13 parameters (elements), 52 B of tensor data; 4 storages holding 52 B"),
+        out.contains(
+            "4 tensors, 13 parameters (elements), 52 B of tensor data; 4 storages holding 52 B"
+        ),
         "{out}"
     );
-    assert!(out.contains("by dtype:") && out.contains("storage locations:"), "{out}");
+    assert!(
+        out.contains("by dtype:") && out.contains("storage locations:"),
+        "{out}"
+    );
 
     let (code, out, _) = parts(&pt(["inspect".as_ref(), fixture("views.pt").as_os_str()]));
     assert_eq!(code, 0);
@@ -107,16 +127,33 @@ fn table_lists_entries_shared_storages_and_totals() {
     assert_eq!(shared.len(), 2, "{out}");
     assert!(out.contains("shared storages:"), "{out}");
 
-    let (code, out, _) = parts(&pt(["inspect".as_ref(), fixture("checkpoint.pt").as_os_str()]));
+    let (code, out, _) = parts(&pt([
+        "inspect".as_ref(),
+        fixture("checkpoint.pt").as_os_str(),
+    ]));
     assert_eq!(code, 0);
-    assert!(out.lines().any(|l| l.starts_with("epoch ") && l.contains("int") && l.contains('5')), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("name ") && l.contains("\"run-1\"")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("epoch ") && l.contains("int") && l.contains('5')),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("name ") && l.contains("\"run-1\"")),
+        "{out}"
+    );
 
     let (code, out, _) = parts(&pt(["inspect".as_ref(), fixture("legacy.pt").as_os_str()]));
     assert_eq!(code, 0);
-    assert!(out.contains("format: legacy   version record: (none)   byte order: (no record)"), "{out}");
+    assert!(
+        out.contains("format: legacy   version record: (none)   byte order: (no record)"),
+        "{out}"
+    );
 
-    let (code, out, _) = parts(&pt(["inspect".as_ref(), fixture("mymodule_script.pt").as_os_str()]));
+    let (code, out, _) = parts(&pt([
+        "inspect".as_ref(),
+        fixture("mymodule_script.pt").as_os_str(),
+    ]));
     assert_eq!(code, 0);
     assert!(out.contains("format: torchscript"), "{out}");
     assert!(out.contains("requires_grad"), "{out}");
@@ -124,7 +161,10 @@ fn table_lists_entries_shared_storages_and_totals() {
 
 #[test]
 fn refused_and_missing_files_exit_1() {
-    let (code, out, err) = parts(&pt(["inspect".as_ref(), fixture("malicious_builtins.pt").as_os_str()]));
+    let (code, out, err) = parts(&pt([
+        "inspect".as_ref(),
+        fixture("malicious_builtins.pt").as_os_str(),
+    ]));
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("builtins.eval"), "{err}");

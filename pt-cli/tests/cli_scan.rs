@@ -36,7 +36,10 @@ fn verdict_of_every_fixture() {
             .unwrap_or_default();
         let desc = description(&name);
         if got["format"] != desc["format"] {
-            failures.push(format!("{name}: format {} vs {}", got["format"], desc["format"]));
+            failures.push(format!(
+                "{name}: format {} vs {}",
+                got["format"], desc["format"]
+            ));
         }
         if want.is_empty() {
             if code != 0 || got["verdict"] != "safe" {
@@ -44,7 +47,9 @@ fn verdict_of_every_fixture() {
             }
         } else {
             if code != 3 || got["verdict"] != "unsafe" {
-                failures.push(format!("{name}: expected unsafe (exit 3), got {code} {out}"));
+                failures.push(format!(
+                    "{name}: expected unsafe (exit 3), got {code} {out}"
+                ));
             }
             for w in &want {
                 if !offending.contains(w) {
@@ -52,10 +57,10 @@ fn verdict_of_every_fixture() {
                 }
             }
             // What torch refused first is among the offenders.
-            if let Some(g) = desc["refused_global"].as_str() {
-                if !offending.contains(&g) {
-                    failures.push(format!("{name}: refused_global {g} not in {offending:?}"));
-                }
+            if let Some(g) = desc["refused_global"].as_str()
+                && !offending.contains(&g)
+            {
+                failures.push(format!("{name}: refused_global {g} not in {offending:?}"));
             }
         }
     }
@@ -64,7 +69,10 @@ fn verdict_of_every_fixture() {
 
 #[test]
 fn text_report_names_globals_and_opcodes() {
-    let (code, out, _) = parts(&pt(["scan".as_ref(), fixture("mymodule_state.pt").as_os_str()]));
+    let (code, out, _) = parts(&pt([
+        "scan".as_ref(),
+        fixture("mymodule_state.pt").as_os_str(),
+    ]));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("mymodule_state.pt: safe (zip)"), "{out}");
     assert!(out.contains("collections.OrderedDict"), "{out}");
@@ -79,7 +87,10 @@ fn text_report_names_globals_and_opcodes() {
 
     let (_, out, _) = parts(&pt(["scan".as_ref(), fixture("legacy.pt").as_os_str()]));
     assert_eq!(out.matches("pickle legacy pickle").count(), 5, "{out}");
-    let (_, out, _) = parts(&pt(["scan".as_ref(), fixture("mymodule_script.pt").as_os_str()]));
+    let (_, out, _) = parts(&pt([
+        "scan".as_ref(),
+        fixture("mymodule_script.pt").as_os_str(),
+    ]));
     assert!(out.contains("constants.pkl"), "{out}");
     assert!(out.contains("__torch__"), "{out}");
 }

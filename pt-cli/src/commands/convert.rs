@@ -7,7 +7,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pt_core::serialize::{module_state_dict, save};
+use pt_core::serialize::save;
 use pt_core::{StateDict, Value};
 
 use crate::cli::ConvertArgs;
@@ -25,7 +25,7 @@ enum Output {
 /// turned into state dicts. Returns notes for the user too.
 fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<String>), InputError> {
     let mut notes = Vec::new();
-    if input::is_safetensors(&args.input) {
+    if input::is_safetensors_input(&args.input) {
         let (sd, _) = safetensors_io::read(&args.input)?;
         if args.key.is_some() {
             notes.push("--key is ignored for a .safetensors input".to_owned());
@@ -44,10 +44,7 @@ fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<Stri
         let (sd, what) = state_dict_of(&loaded.value, args.key.as_deref())?;
         let root_is_sd = args.key.is_none()
             && !has_objects(&loaded.value)
-            && loaded
-                .value
-                .as_dict()
-                .is_some_and(|d| d.len() == sd.len());
+            && loaded.value.as_dict().is_some_and(|d| d.len() == sd.len());
         if !root_is_sd {
             notes.push(format!(
                 "converted the {what} ({} entries); the rest of the file is not part of the output",
@@ -65,10 +62,8 @@ fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<Stri
         None => loaded.value,
     };
     let value = if has_objects(&value) {
-        notes.push("inert module objects were replaced by the module's state dict".to_owned());
-        module_state_dict(&value)
-            .map_err(|e| InputError::Other(format!("extracting the module state dict: {e}")))?
-            .to_value()
+        notes.push("inert module objects were replaced by their module state dicts".to_owned());
+        input::modules_to_state_dicts(value)
     } else {
         value
     };
@@ -95,10 +90,7 @@ fn place(tmp: &Path, out: &Path, force: bool) -> io::Result<()> {
 }
 
 fn refuse_existing(out: &Path) -> String {
-    format!(
-        "{} exists; pass --force to replace it",
-        out.display()
-    )
+    format!("{} exists; pass --force to replace it", out.display())
 }
 
 /// Runs the command; returns the exit status.
@@ -133,8 +125,8 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
         _ => PathBuf::from("."),
     };
     let to_safetensors = input::is_safetensors(out);
-    let (output, mut notes) = prepare(args, to_safetensors)
-        .map_err(|e| prefix(e, &args.input.display().to_string()))?;
+    let (output, mut notes) =
+        prepare(args, to_safetensors).map_err(|e| prefix(e, &args.input.display().to_string()))?;
     // The temporary file keeps OUT's name inside a private folder, so that a .pt archive's
     // record folder is derived from OUT's name, exactly as torch.save(OUT) would.
     let tmp_dir = tempfile::Builder::new()
@@ -166,7 +158,11 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
     notes.push(format!(
         "wrote {} ({}; {summary})",
         out.display(),
-        if to_safetensors { "safetensors" } else { "zip .pt" }
+        if to_safetensors {
+            "safetensors"
+        } else {
+            "zip .pt"
+        }
     ));
     Ok(notes)
 }

@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
-use pt_core::serialize::{Entry, describe, module_state_dict};
+use pt_core::serialize::{Entry, describe};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::InspectArgs;
 use crate::input::{self, InputError};
+use crate::progress::Progress;
 use crate::render::inspect_table;
 
 /// The object `pt inspect --json` prints.
@@ -23,25 +24,29 @@ pub struct Report {
     pub entries: Vec<Entry>,
 }
 
-/// Loads `path` and describes it. With `--inert`, a whole-module pickle is described by
-/// its module state dict (parameters and buffers under their state-dict keys).
+/// Loads `path` and describes it. With `--inert`, every module object of a whole-module
+/// pickle is described by its module state dict (parameters and buffers under their
+/// state-dict keys); other inert objects are entries of kind `object`.
 ///
 /// # Errors
-/// Load failures, and a module state dict that cannot be extracted.
+/// Load failures.
 pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
-    if input::is_safetensors(path) {
+    if input::is_safetensors_input(path) {
         return Err(InputError::Other(
             "inspect reads PyTorch files (.pt of any flavour); a .safetensors file can be compared with `pt diff` or converted with `pt convert`".to_owned(),
         ));
     }
-    let mut loaded = input::load_pt(path, &args.load, !args.no_progress)?;
+    // The indicator covers loading and describing (hashing every tensor).
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let _progress = Progress::start(
+        &format!("reading {}", path.display()),
+        size,
+        !args.no_progress,
+    );
+    let mut loaded = input::load_pt(path, &args.load, false)?;
     if args.load.inert && input::has_objects(&loaded.value) {
-        let sd = module_state_dict(&loaded.value).map_err(|e| {
-            InputError::Other(format!(
-                "read in inert mode, but no module state dict could be extracted: {e}"
-            ))
-        })?;
-        loaded.value = sd.to_value();
+        let value = std::mem::replace(&mut loaded.value, pt_core::Value::None);
+        loaded.value = input::modules_to_state_dicts(value);
     }
     Ok(Report {
         format: loaded.format.as_str(),

@@ -76,7 +76,9 @@ pub fn render(file: &str, r: &ScanReport) -> String {
         for g in &globals {
             let v = match (&g.refusal, g.inert_allowed) {
                 (None, _) => "allowed",
-                (Some(_), true) => "REFUSED (not allowlisted; `--inert` reads it as an inert record)",
+                (Some(_), true) => {
+                    "REFUSED (not allowlisted; `--inert` reads it as an inert record)"
+                }
                 (Some(_), false) => "REFUSED (can run code: refused in every mode)",
             };
             t.row(vec![g.qualified(), g.count.to_string(), v.to_owned()]);

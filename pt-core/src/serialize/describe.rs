@@ -148,7 +148,11 @@ fn scalar(v: &Value) -> (&'static str, Option<Json>) {
         Value::None => ("none", None),
         Value::Bool(b) => ("bool", Some(Json::from(*b))),
         Value::Int(i) => ("int", Some(Json::from(*i))),
-        Value::BigInt(b) => ("int", Some(Json::from(big_int_decimal(b)))),
+        // Beyond u64, JSON numbers lose precision in most readers: decimal text instead.
+        Value::BigInt(b) => match big_int_u64(b) {
+            Some(u) => ("int", Some(Json::from(u))),
+            None => ("int", Some(Json::from(big_int_decimal(b)))),
+        },
         Value::Float(f) => ("float", Some(json_float(*f))),
         Value::Str(s) => ("str", Some(Json::from(s.as_str()))),
         Value::Bytes(b) => ("bytes", Some(Json::from(hex(b)))),
@@ -185,6 +189,22 @@ fn python_order(a: &Value, b: &Value) -> Ordering {
         (Value::Bytes(x), Value::Bytes(y)) => x.cmp(y),
         _ => Ordering::Equal,
     })
+}
+
+/// A non-negative little-endian two's complement integer that fits in a u64.
+fn big_int_u64(le: &[u8]) -> Option<u64> {
+    if le.last().is_some_and(|b| b & 0x80 != 0) {
+        return None;
+    }
+    let (low, high) = le.split_at(le.len().min(8));
+    if high.iter().any(|&b| b != 0) {
+        return None;
+    }
+    let mut buf = [0u8; 8];
+    for (d, s) in buf.iter_mut().zip(low) {
+        *d = *s;
+    }
+    Some(u64::from_le_bytes(buf))
 }
 
 /// A little-endian two's complement integer in decimal (for ints beyond i64).
@@ -323,6 +343,8 @@ mod tests {
         assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]), "1180591620717411303424");
         assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]), "-1180591620717411303424");
         assert_eq!(big_int_decimal(&[]), "0");
+        assert_eq!(big_int_u64(&[5, 0, 0, 0, 0, 0, 0, 0x80, 0]), Some(0x8000_0000_0000_0005));
+        assert_eq!(big_int_u64(&[0, 0, 0, 0, 0, 0, 0, 0, 1]), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! sys_info, the object, the sorted storage keys), then for each key an int64 element count
 //! and the storage's little-endian bytes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::error::{LoadError, Location};
 use super::loaded::{Format, Loaded};
@@ -165,6 +165,12 @@ pub(crate) fn load<S: Source + ?Sized>(
         }
     };
     let table = provider.table;
+    let index: HashMap<&str, usize> = table
+        .infos
+        .iter()
+        .enumerate()
+        .map(|(i, info)| (info.key.as_str(), i))
+        .collect();
     let mut done = HashSet::new();
     for key in keys {
         let key = match key {
@@ -178,7 +184,7 @@ pub(crate) fn load<S: Source + ?Sized>(
             }
         };
         let loc = || Location::at(pos).for_tensor(format!("storage key {key}"));
-        let Some(info) = table.infos.iter().find(|i| i.key == key) else {
+        let Some(info) = index.get(key.as_str()).and_then(|&i| table.infos.get(i)) else {
             return Err(LoadError::format(
                 "the key list names a storage the object never references",
                 loc(),

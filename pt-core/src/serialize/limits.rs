@@ -27,7 +27,9 @@ pub struct Limits {
     /// Nesting of containers (lists, dicts, tuples, objects) in the loaded value.
     pub max_nesting: u64,
     /// Objects the unpickler creates plus values it produces: bounds the work and memory
-    /// of files that reference one container many times.
+    /// of files that reference one container many times (a "billion laughs" pickle). The
+    /// default (8 Mi) fits state dicts of a few hundred thousand tensors and keeps the worst
+    /// case near a gigabyte.
     pub max_values: u64,
 }
 
@@ -42,7 +44,7 @@ impl Default for Limits {
             max_archive_entries: 1 << 22,
             max_total_tensor_bytes: 1 << 40,
             max_nesting: 512,
-            max_values: 1 << 26,
+            max_values: 1 << 23,
         }
     }
 }

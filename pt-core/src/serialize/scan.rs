@@ -132,8 +132,8 @@ const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
 /// for records over [`Limits::max_pickle_bytes`].
 pub fn scan_file(path: impl AsRef<Path>) -> Result<ScanReport, LoadError> {
     let path = path.as_ref();
-    let file = File::open(path)
-        .map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
+    let file =
+        File::open(path).map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
     let mut src = FileSource::new(file)
         .map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?;
     let mut head = [0u8; 4];
@@ -184,8 +184,8 @@ fn scan_zip<S: Source>(src: &mut S) -> Result<ScanReport, LoadError> {
                     Location::record(full.clone()),
                 )
             })?;
-        let scan = scan_pickle(&mut &bytes[..], &full, torchscript)
-            .map_err(|e| e.in_record(&full))?;
+        let scan =
+            scan_pickle(&mut &bytes[..], &full, torchscript).map_err(|e| e.in_record(&full))?;
         pickles.push(scan);
     }
     let format = if torchscript {
@@ -213,9 +213,8 @@ fn scan_legacy<R: BufRead>(reader: R) -> Result<ScanReport, LoadError> {
     let mut pickles = Vec::new();
     for role in LEGACY_PICKLES {
         let start = counted.pos;
-        let scan = scan_pickle(&mut counted, role, false).map_err(|e| {
-            e.in_record(&format!("{role}, starting at file byte {start}"))
-        })?;
+        let scan = scan_pickle(&mut counted, role, false)
+            .map_err(|e| e.in_record(&format!("{role}, starting at file byte {start}")))?;
         pickles.push(scan);
     }
     Ok(ScanReport {
@@ -393,7 +392,10 @@ fn scan_pickle<R: BufRead>(
         let at = pos;
         let op = read_fixed::<1, R>(r, &mut pos)?[0];
         let (op_name, arg) = opcode(op).ok_or_else(|| {
-            LoadError::format(format!("unknown pickle opcode 0x{op:02x}"), Location::at(at))
+            LoadError::format(
+                format!("unknown pickle opcode 0x{op:02x}"),
+                Location::at(at),
+            )
         })?;
         *out.opcodes.entry(op_name).or_insert(0) += 1;
         let mut pushed: Option<Option<String>> = Some(None);
@@ -450,7 +452,10 @@ fn scan_pickle<R: BufRead>(
                         }
                         pushed = None;
                     }
-                    b'g' => pushed = Some(parse_index(&line).and_then(|i| strings.memo.get(&i).cloned())),
+                    b'g' => {
+                        pushed =
+                            Some(parse_index(&line).and_then(|i| strings.memo.get(&i).cloned()))
+                    }
                     b'S' | b'V' => {
                         let t = String::from_utf8_lossy(&line);
                         let t = t.trim_matches(|c| c == '\'' || c == '"');

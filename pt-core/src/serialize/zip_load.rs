@@ -179,10 +179,15 @@ impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
         }
         let storage = match &mut self.backing {
             Backing::Read(src) => {
+                // Sizes are checked against the bytes holding them before allocating.
+                let start = self
+                    .zip
+                    .locate(&mut **src, entry)
+                    .map_err(|e| e.for_tensor(&tensor))?;
                 self.table.charge(nbytes, req)?;
                 let s = Storage::zeroed(nbytes);
                 self.zip
-                    .read_into(&mut **src, entry, &mut s.write(), self.verify_crc)
+                    .read_into(&mut **src, entry, start, &mut s.write(), self.verify_crc)
                     .map_err(|e| e.for_tensor(&tensor))?;
                 s
             }

@@ -301,8 +301,52 @@ impl ZipArchive {
         Ok(start)
     }
 
-    /// Reads a whole record into `dst`, whose length must be the record's size. Stored data
-    /// is read straight into `dst`; deflated data through a decoder bounded by both sizes.
+    /// Checks that the record's declared size is possible given the bytes that hold it, and
+    /// returns the offset of its data. Call before allocating `size` bytes.
+    ///
+    /// # Errors
+    /// Format errors for impossible sizes or a bad local header; unsupported methods.
+    pub(crate) fn locate<S: Source + ?Sized>(
+        &self,
+        src: &mut S,
+        e: &ZipEntry,
+    ) -> Result<u64, LoadError> {
+        let loc = || Location::record(e.name.clone());
+        match e.method {
+            STORED if e.compressed_size != e.size => {
+                return Err(LoadError::format(
+                    format!(
+                        "stored record has compressed size {} but size {}",
+                        e.compressed_size, e.size
+                    ),
+                    loc(),
+                ));
+            }
+            STORED => {}
+            // Deflate expands at most 1032:1, so a larger declared size is a lie.
+            DEFLATED if e.size > e.compressed_size.saturating_mul(1032).saturating_add(1024) => {
+                return Err(LoadError::format(
+                    format!(
+                        "record declares {} bytes, more than {} deflated bytes can hold",
+                        e.size, e.compressed_size
+                    ),
+                    loc(),
+                ));
+            }
+            DEFLATED => {}
+            m => {
+                return Err(LoadError::unsupported(
+                    format!("zip compression method {m}"),
+                    loc(),
+                ));
+            }
+        }
+        self.data_offset(src, e)
+    }
+
+    /// Reads a whole record, whose data starts at `start` (from [`ZipArchive::locate`]), into
+    /// `dst`, whose length must be the record's size. Stored data is read straight into
+    /// `dst`; deflated data through a decoder bounded by both sizes.
     ///
     /// # Errors
     /// Format errors for size or CRC mismatches; unsupported compression methods.
@@ -310,6 +354,7 @@ impl ZipArchive {
         &self,
         src: &mut S,
         e: &ZipEntry,
+        start: u64,
         dst: &mut [u8],
         verify_crc: bool,
     ) -> Result<(), LoadError> {
@@ -324,18 +369,8 @@ impl ZipArchive {
                 loc(),
             ));
         }
-        let start = self.data_offset(src, e)?;
         match e.method {
             STORED => {
-                if e.compressed_size != e.size {
-                    return Err(LoadError::format(
-                        format!(
-                            "stored record has compressed size {} but size {}",
-                            e.compressed_size, e.size
-                        ),
-                        loc(),
-                    ));
-                }
                 src.read_exact_at(start, dst)
                     .map_err(|err| LoadError::io(format!("reading record {}", e.name), err))?;
             }
@@ -392,17 +427,12 @@ impl ZipArchive {
             return Ok(None);
         };
         Limits::check(limit, e.size, max, || Location::record(e.name.clone()))?;
-        if e.method == STORED && e.size > src.len() {
-            return Err(LoadError::format(
-                format!("record declares {} bytes, more than the file holds", e.size),
-                Location::record(e.name.clone()),
-            ));
-        }
+        let start = self.locate(src, e)?;
         let n = usize::try_from(e.size).map_err(|_| {
             LoadError::format("record too large", Location::record(e.name.clone()))
         })?;
         let mut buf = vec![0u8; n];
-        self.read_into(src, e, &mut buf, verify_crc)?;
+        self.read_into(src, e, start, &mut buf, verify_crc)?;
         Ok(Some(buf))
     }
 
