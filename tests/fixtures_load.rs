@@ -100,7 +100,11 @@ fn compare_entries(name: &str, what: &str, actual: &[Entry], expected: &Json) {
 fn check_header(name: &str, loaded: &Loaded, desc: &Json) {
     assert_eq!(loaded.format.as_str(), desc["format"], "{name}: format");
     assert_eq!(
-        loaded.version.as_deref().map(Json::from).unwrap_or(Json::Null),
+        loaded
+            .version
+            .as_deref()
+            .map(Json::from)
+            .unwrap_or(Json::Null),
         desc["version"],
         "{name}: version"
     );
@@ -131,7 +135,12 @@ fn every_fixture_matches_its_description() {
             Some("refused") => {
                 let refused = desc["refused_global"].as_str().unwrap();
                 match serialize::load_file(path, &opts) {
-                    Err(LoadError::UnsafeGlobal { module, name: n, hint, .. }) => {
+                    Err(LoadError::UnsafeGlobal {
+                        module,
+                        name: n,
+                        hint,
+                        ..
+                    }) => {
                         assert_eq!(format!("{module}.{n}"), refused, "{name}");
                         assert!(hint.contains("Inert"), "{name}: hint {hint}");
                     }
@@ -193,30 +202,16 @@ fn legacy_files_refuse_mmap() {
     }
 }
 
-/// Multiplies every int64 element a tensor addresses by 2, through its storage bytes.
-fn double_in_place(t: &pt::core::Tensor) {
-    let mut indices = Vec::new();
-    t.for_each_storage_index(|i| indices.push(i));
-    let mut w = t.storage().write();
-    let data = w.as_mut_slice::<i64>();
-    for i in indices {
-        data[i] *= 2;
-    }
-}
-
 #[test]
 fn loaded_views_keep_sharing_their_storage() {
     for mmap in [false, true] {
         let path = fixtures_dir().join("views.pt");
         let v = serialize::load_with(&path, &LoadOptions::new().mmap(mmap)).unwrap();
         let items = v.as_seq().unwrap();
-        let (numbers, evens) = (
-            items[0].as_tensor().unwrap(),
-            items[1].as_tensor().unwrap(),
-        );
+        let (numbers, evens) = (items[0].as_tensor().unwrap(), items[1].as_tensor().unwrap());
         assert!(numbers.shares_storage(evens));
         // The docs' `loaded_evens *= 2`.
-        double_in_place(evens);
+        evens.mul_scalar_(2).unwrap();
         assert_eq!(evens.to_vec::<i64>().unwrap(), vec![4, 8, 12, 16]);
         assert_eq!(
             numbers.to_vec::<i64>().unwrap(),
@@ -226,7 +221,10 @@ fn loaded_views_keep_sharing_their_storage() {
     // The mapped file itself is untouched (private map).
     let again = serialize::load(fixtures_dir().join("views.pt")).unwrap();
     let numbers = again.as_seq().unwrap()[0].as_tensor().unwrap().clone();
-    assert_eq!(numbers.to_vec::<i64>().unwrap(), (1..=9).collect::<Vec<i64>>());
+    assert_eq!(
+        numbers.to_vec::<i64>().unwrap(),
+        (1..=9).collect::<Vec<i64>>()
+    );
 }
 
 #[test]
@@ -242,9 +240,11 @@ fn cuda_tags_need_map_location_like_pytorch() {
     let mut map = HashMap::new();
     map.insert("cuda:0".to_owned(), "cpu".to_owned());
     map.insert("cuda:1".to_owned(), "cpu".to_owned());
-    let loaded =
-        serialize::load_file(&path, &LoadOptions::new().map_location(MapLocation::Map(map)))
-            .unwrap();
+    let loaded = serialize::load_file(
+        &path,
+        &LoadOptions::new().map_location(MapLocation::Map(map)),
+    )
+    .unwrap();
     assert!(loaded.storages.iter().all(|s| s.restored_location == "cpu"));
     assert_eq!(loaded.storages[0].location, "cuda:0");
     let f = MapLocation::Fn(Arc::new(|t| Some(format!("cpu-from-{}", t.location))));
@@ -279,11 +279,11 @@ fn custom_tags_need_a_registered_package() {
 fn state_dicts_keep_their_metadata() {
     let sd = serialize::load_state_dict(fixtures_dir().join("batchnorm_state.pt"), None).unwrap();
     assert_eq!(sd.module_version(""), Some(2));
-    let sd = serialize::load_state_dict(fixtures_dir().join("batchnorm_v1_state.pt"), None)
-        .unwrap();
+    let sd =
+        serialize::load_state_dict(fixtures_dir().join("batchnorm_v1_state.pt"), None).unwrap();
     assert_eq!(sd.module_version(""), Some(1));
-    let ck = serialize::load_state_dict(fixtures_dir().join("checkpoint.pt"), Some("model"))
-        .unwrap();
+    let ck =
+        serialize::load_state_dict(fixtures_dir().join("checkpoint.pt"), Some("model")).unwrap();
     assert_eq!(
         ck.keys().collect::<Vec<_>>(),
         ["l0.weight", "l0.bias", "l1.weight", "l1.bias"]

@@ -43,12 +43,17 @@ fn s(k: &str) -> Key {
 
 /// Every value kind and dtype, with views sharing storages.
 fn kinds() -> Value {
-    let grid = floats(&(0..12).map(|x| x as f32 * 0.5).collect::<Vec<_>>(), &[3, 4]);
+    let grid = floats(
+        &(0..12).map(|x| x as f32 * 0.5).collect::<Vec<_>>(),
+        &[3, 4],
+    );
     let views = vec![
         grid.clone().into(),
         grid.with_layout("row", vec![4], vec![1], 4).unwrap().into(),
         grid.with_layout("col", vec![3], vec![4], 2).unwrap().into(),
-        grid.with_layout("t", vec![4, 3], vec![1, 4], 0).unwrap().into(),
+        grid.with_layout("t", vec![4, 3], vec![1, 4], 0)
+            .unwrap()
+            .into(),
         floats(&[1.0, 2.0, 3.0], &[3])
             .with_layout("expand", vec![2, 3], vec![0, 1], 0)
             .unwrap()
@@ -177,7 +182,10 @@ fn mymodule_forward(sd: &StateDict, x: &[f32]) -> f32 {
 /// BatchNorm1d in eval mode for one row.
 fn batchnorm_forward(sd: &StateDict, x: &[f32]) -> Vec<f32> {
     let (w, b) = (tensor_f32(sd, "weight"), tensor_f32(sd, "bias"));
-    let (m, v) = (tensor_f32(sd, "running_mean"), tensor_f32(sd, "running_var"));
+    let (m, v) = (
+        tensor_f32(sd, "running_mean"),
+        tensor_f32(sd, "running_var"),
+    );
     (0..x.len())
         .map(|i| (x[i] - m[i]) / (v[i] + 1e-5).sqrt() * w[i] + b[i])
         .collect()
@@ -185,7 +193,10 @@ fn batchnorm_forward(sd: &StateDict, x: &[f32]) -> Vec<f32> {
 
 fn module_spec(sd: &StateDict, extra: Json) -> Json {
     let input = [[0.5f32, -1.0, 2.0, 0.25], [-0.75, 0.5, 0.1, 1.5]];
-    let output: Vec<Vec<f32>> = input.iter().map(|x| vec![mymodule_forward(sd, x)]).collect();
+    let output: Vec<Vec<f32>> = input
+        .iter()
+        .map(|x| vec![mymodule_forward(sd, x)])
+        .collect();
     let mut spec = json!({"class": "MyModule", "input": input, "output": output});
     if let (Some(o), Json::Object(e)) = (spec.as_object_mut(), extra) {
         o.extend(e);
@@ -227,10 +238,7 @@ fn write_rust_files(dir: &Path) -> Json {
     );
     let ck = dict(
         DictKind::Plain,
-        vec![
-            (s("epoch"), Value::Int(3)),
-            (s("model"), sd.to_value()),
-        ],
+        vec![(s("epoch"), Value::Int(3)), (s("model"), sd.to_value())],
     );
     add(
         "my.weird-name.ckpt.pt",
@@ -258,11 +266,13 @@ fn write_rust_files(dir: &Path) -> Json {
         None,
     );
     // The same bytes through the in-memory writer, with a chosen record folder.
-    let bytes = save_bytes_with(&sd.to_value(), &SaveOptions::new().record_prefix("custom"))
-        .unwrap();
+    let bytes =
+        save_bytes_with(&sd.to_value(), &SaveOptions::new().record_prefix("custom")).unwrap();
     std::fs::write(dir.join("in_memory.pt"), bytes).unwrap();
-    files.push(json!({"file": "in_memory.pt", "expect": expectation(&dir.join("in_memory.pt")),
-                      "module": module_spec(&sd, json!({}))}));
+    files.push(
+        json!({"file": "in_memory.pt", "expect": expectation(&dir.join("in_memory.pt")),
+                      "module": module_spec(&sd, json!({}))}),
+    );
     json!({ "files": files })
 }
 
@@ -314,15 +324,28 @@ fn check_module(name: &str, value: &Value, spec: &Json) {
     let inputs = spec["input"].as_array().unwrap();
     let outputs = spec["output"].as_array().unwrap();
     for (x, y) in inputs.iter().zip(outputs) {
-        let x: Vec<f32> = x.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
-        let y: Vec<f32> = y.as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+        let x: Vec<f32> = x
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let y: Vec<f32> = y
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
         let got = match spec["class"].as_str() {
             Some("MyModule") => vec![mymodule_forward(&sd, &x)],
             Some("BatchNorm1d") => batchnorm_forward(&sd, &x),
             _ => return,
         };
         for (g, w) in got.iter().zip(&y) {
-            assert!((g - w).abs() <= 1e-5, "python_out/{name}: forward {g} vs {w}");
+            assert!(
+                (g - w).abs() <= 1e-5,
+                "python_out/{name}: forward {g} vs {w}"
+            );
         }
     }
 }

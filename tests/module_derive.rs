@@ -219,3 +219,49 @@ fn unit_struct_display_and_metadata() {
     assert_eq!(sd.module_version(""), Some(1));
     assert_eq!(Unit.to_string(), "Unit(nothing=True)");
 }
+
+#[derive(Module)]
+#[module(crate = "pt::nn")]
+struct Dynamic {
+    layers: Vec<Box<dyn pt::nn::Layer>>,
+    named: std::collections::BTreeMap<String, Leaf>,
+    boxed: Box<Leaf>,
+}
+
+#[test]
+fn boxed_layers_maps_and_explicit_crate_path() {
+    let mut g = pt::core::Generator::new(0);
+    let mut named = std::collections::BTreeMap::new();
+    named.insert("z".to_owned(), leaf(false));
+    named.insert("a".to_owned(), leaf(false));
+    let m = Dynamic {
+        layers: vec![
+            Box::new(pt::nn::Linear::new(2, 2, false, &mut g)),
+            Box::new(pt::nn::ReLU::new()),
+        ],
+        named,
+        boxed: Box::new(leaf(true)),
+    };
+    let sd = m.state_dict();
+    let keys: Vec<&str> = sd.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "layers.0.weight",
+            "named.a.weight",
+            "named.z.weight",
+            "boxed.weight",
+            "boxed.bias"
+        ]
+    );
+}
+
+#[test]
+fn absent_optional_parameter_key_is_unexpected() {
+    let mut m = leaf(false);
+    let sd = leaf(true).state_dict();
+    let err = m
+        .load_state_dict(&sd, &pt::nn::LoadOptions::new())
+        .unwrap_err();
+    assert_eq!(err.unexpected_keys, ["bias"]);
+}

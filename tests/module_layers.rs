@@ -243,7 +243,8 @@ fn gelu_exact_and_tanh() {
             1.399_789_095,
             2.222_495_079,
         ],
-        1e-7,
+        // torch's vectorised float32 erf is ~5e-7 off in the tail (at -3); ours is f64.
+        1e-6,
     );
     close(
         &GELU::tanh().forward(&x).unwrap(),
@@ -257,7 +258,7 @@ fn gelu_exact_and_tanh() {
             1.399_571_538,
             2.222_798_586,
         ],
-        1e-7,
+        1e-6,
     );
     assert_eq!(GELU::new().to_string(), "GELU(approximate='none')");
 }

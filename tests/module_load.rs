@@ -312,10 +312,10 @@ impl Module for Renamed {
         2
     }
     fn upgrade_state(&self, prefix: &str, version: Option<i64>, state: &mut IncomingState<'_>) {
-        if version.is_none_or(|v| v < 2) {
-            if let Some(old) = state.remove(&format!("{prefix}w")) {
-                state.insert(format!("{prefix}weight"), old);
-            }
+        if version.is_none_or(|v| v < 2)
+            && let Some(old) = state.remove(&format!("{prefix}w"))
+        {
+            state.insert(format!("{prefix}weight"), old);
         }
     }
 }
@@ -341,4 +341,59 @@ fn upgrade_hook_sees_versions_with_prefix() {
     old.set_module_version("inner", 2);
     let err = m.load_state_dict(&old, &LoadOptions::new()).unwrap_err();
     assert_eq!(err.unexpected_keys, ["inner.w"]);
+}
+
+#[test]
+fn renamed_layers_get_a_rename_hint() {
+    #[derive(Module)]
+    struct Renamed {
+        first: Lin,
+        l1: Lin,
+    }
+    let mut m = Renamed {
+        first: lin(2, 4, 0.0),
+        l1: lin(1, 2, 0.0),
+    };
+    let err = m
+        .load_state_dict(&my_module(1.0).state_dict(), &LoadOptions::new())
+        .unwrap_err();
+    assert_eq!(
+        err.hints,
+        [Hint::RenameModule {
+            from: "l0.".into(),
+            to: "first.".into(),
+            explains: 2
+        }]
+    );
+    assert!(
+        err.to_string()
+            .contains(r#"KeyMap::new().rename(r"^l0\.", "first.")"#)
+    );
+    let map = KeyMap::new().rename(r"^l0\.", "first.");
+    assert!(
+        m.load_state_dict(
+            &my_module(1.0).state_dict(),
+            &LoadOptions::new().key_map(map)
+        )
+        .unwrap()
+        .is_empty()
+    );
+}
+
+#[test]
+fn unconvertible_dtypes_are_reported_not_loaded() {
+    let mut m = my_module(0.0);
+    let mut sd = my_module(1.0).state_dict();
+    sd.insert(
+        "l1.bias",
+        Tensor::from_raw_bytes(&[1, 0], DType::U16, &[1]).unwrap(),
+    );
+    let err = m.load_state_dict(&sd, &LoadOptions::new()).unwrap_err();
+    assert_eq!(
+        err.messages(),
+        [
+            "While copying the parameter named \"l1.bias\", whose dimensions in the model are torch.Size([1]) and whose dimensions in the checkpoint are torch.Size([1]), an exception occurred : ('copying from uint16 is not supported',)."
+        ]
+    );
+    assert_eq!(f32s(&m.l0.weight)[0], 0.0, "nothing was loaded");
 }

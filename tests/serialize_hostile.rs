@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pt::core::serialize::{
-    LoadError, LoadOptions, Limits, UnpicklerMode, load_bytes, load_file, save_bytes,
+    Limits, LoadError, LoadOptions, UnpicklerMode, load_bytes, load_file, save_bytes,
 };
 use pt::core::{Tensor, Value};
 use serialize_support::records;
@@ -56,7 +56,10 @@ fn zip_of(records: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// A checkpoint with the given pickle and storage records (`data/<key>`).
 fn checkpoint(pickle: &[u8], data: &[(&str, &[u8])]) -> Vec<u8> {
-    let names: Vec<String> = data.iter().map(|(k, _)| format!("archive/data/{k}")).collect();
+    let names: Vec<String> = data
+        .iter()
+        .map(|(k, _)| format!("archive/data/{k}"))
+        .collect();
     let mut recs: Vec<(&str, &[u8])> = vec![("archive/data.pkl", pickle)];
     for (n, (_, d)) in names.iter().zip(data) {
         recs.push((n.as_str(), d));
@@ -106,7 +109,14 @@ impl P {
 }
 
 /// `_rebuild_tensor_v2(('storage', torch.<class>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())`.
-fn tensor_pickle(class: &str, key: &str, numel: i64, offset: i64, size: &[i64], stride: &[i64]) -> Vec<u8> {
+fn tensor_pickle(
+    class: &str,
+    key: &str,
+    numel: i64,
+    offset: i64,
+    size: &[i64],
+    stride: &[i64],
+) -> Vec<u8> {
     P::new()
         .global("torch._utils", "_rebuild_tensor_v2")
         .op(b"((")
@@ -158,7 +168,10 @@ fn hand_made_checkpoint_loads() {
         &[("0", &four_floats())],
     );
     let v = load_bytes(&bytes, &LoadOptions::new()).unwrap();
-    assert_eq!(v.as_tensor().unwrap().to_vec::<f32>().unwrap(), vec![2.0, 4.0]);
+    assert_eq!(
+        v.as_tensor().unwrap().to_vec::<f32>().unwrap(),
+        vec![2.0, 4.0]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -194,7 +207,28 @@ fn bit_flipped_local_header() {
     assert!(sig <= header + 64);
     bad[sig] ^= 0xFF;
     let msg = format_message(&err(&bad));
-    assert!(msg.contains("local header") && msg.contains("archive/data/0"), "{msg}");
+    assert!(
+        msg.contains("local header") && msg.contains("archive/data/0"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn crc_mismatch_when_asked_to_verify() {
+    let bytes = save_bytes(&Value::Tensor(Tensor::from_slice_1d(&[1.0f32; 4]))).unwrap();
+    let rec = records(&bytes)
+        .into_iter()
+        .find(|r| r.name == "archive/data/0")
+        .unwrap();
+    let mut bad = bytes.clone();
+    bad[rec.data_offset as usize] ^= 1;
+    // PyTorch does not check CRCs, and neither does the default load.
+    assert!(load_bytes(&bad, &LoadOptions::new()).is_ok());
+    let msg = format_message(&err_with(&bad, &LoadOptions::new().verify_crc(true)));
+    assert!(
+        msg.contains("CRC-32") && msg.contains("archive/data/0"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -205,8 +239,14 @@ fn huge_declared_record_size() {
     );
     // Patch the central directory sizes of data/0 to 4 GiB - 1.
     let cd = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
-    let second = cd + 4 + bytes[cd + 4..].windows(4).position(|w| w == b"PK\x01\x02").unwrap();
-    bytes[second + 20..second + 28].copy_from_slice(&[0xFE, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF]);
+    let second = cd
+        + 4
+        + bytes[cd + 4..]
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .unwrap();
+    bytes[second + 20..second + 28]
+        .copy_from_slice(&[0xFE, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF]);
     let e = err(&bytes);
     assert!(matches!(e, LoadError::Format(_)), "{e:?}");
 }
@@ -224,7 +264,10 @@ fn zip_bomb_claims_are_rejected_before_allocating() {
 
 #[test]
 fn records_outside_one_folder() {
-    let bytes = zip_of(&[("archive/data.pkl", b"\x80\x02N."), ("other/version", b"3\n")]);
+    let bytes = zip_of(&[
+        ("archive/data.pkl", b"\x80\x02N."),
+        ("other/version", b"3\n"),
+    ]);
     let msg = format_message(&err(&bytes));
     assert!(msg.contains("not in a subdirectory"), "{msg}");
 }
@@ -248,14 +291,25 @@ fn missing_records() {
     assert!(format_message(&err(&no_pickle)).contains("data.pkl"));
     let no_storage = checkpoint(&tensor_pickle("FloatStorage", "5", 4, 0, &[4], &[1]), &[]);
     let msg = format_message(&err(&no_storage));
-    assert!(msg.contains("archive/data/5") && msg.contains("storage key 5"), "{msg}");
+    assert!(
+        msg.contains("archive/data/5") && msg.contains("storage key 5"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn bad_version_and_byteorder_records() {
-    let v99 = zip_of(&[("archive/data.pkl", b"\x80\x02N."), ("archive/version", b"99\n")]);
-    assert!(matches!(err(&v99), LoadError::Unsupported { what, .. } if what.contains("version 99")));
-    let text = zip_of(&[("archive/data.pkl", b"\x80\x02N."), ("archive/version", b"x")]);
+    let v99 = zip_of(&[
+        ("archive/data.pkl", b"\x80\x02N."),
+        ("archive/version", b"99\n"),
+    ]);
+    assert!(
+        matches!(err(&v99), LoadError::Unsupported { what, .. } if what.contains("version 99"))
+    );
+    let text = zip_of(&[
+        ("archive/data.pkl", b"\x80\x02N."),
+        ("archive/version", b"x"),
+    ]);
     assert!(format_message(&err(&text)).contains("not an integer"));
     let order = zip_of(&[
         ("archive/data.pkl", b"\x80\x02N."),
@@ -272,7 +326,10 @@ fn record_length_mismatch() {
         &[("0", &four_floats())],
     );
     let msg = format_message(&err(&bytes));
-    assert!(msg.contains("16 bytes") && msg.contains("12 bytes"), "{msg}");
+    assert!(
+        msg.contains("16 bytes") && msg.contains("12 bytes"),
+        "{msg}"
+    );
     assert!(msg.contains("archive/data/0"), "{msg}");
 }
 
@@ -324,7 +381,10 @@ fn overflowing_shapes_and_strides() {
             &[("0", &data)],
         );
         let msg = format_message(&err(&bytes));
-        assert!(msg.contains("does not fit its storage") && msg.contains("storage key 0"), "{msg}");
+        assert!(
+            msg.contains("does not fit its storage") && msg.contains("storage key 0"),
+            "{msg}"
+        );
     }
     let negative = checkpoint(
         &tensor_pickle("FloatStorage", "0", 4, 0, &[-1], &[1]),
@@ -340,7 +400,10 @@ fn view_out_of_storage_bounds() {
         &[("0", &four_floats())],
     );
     let msg = format_message(&err(&bytes));
-    assert!(msg.contains("does not fit") && msg.contains("storage key 0"), "{msg}");
+    assert!(
+        msg.contains("does not fit") && msg.contains("storage key 0"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -349,14 +412,20 @@ fn unsupported_storages_and_layouts_are_named() {
         &tensor_pickle("QInt8Storage", "0", 4, 0, &[4], &[1]),
         &[("0", &[0; 4])],
     );
-    assert!(matches!(err(&q), LoadError::Unsupported { what, .. } if what.contains("QInt8Storage")));
+    assert!(
+        matches!(err(&q), LoadError::Unsupported { what, .. } if what.contains("QInt8Storage"))
+    );
     let sparse = P::new()
         .global("torch._utils", "_rebuild_sparse_tensor")
         .op(b")R")
         .stop();
-    assert!(matches!(err(&checkpoint(&sparse, &[])), LoadError::Unsupported { what, .. } if what.contains("sparse")));
+    assert!(
+        matches!(err(&checkpoint(&sparse, &[])), LoadError::Unsupported { what, .. } if what.contains("sparse"))
+    );
     let other_dtype = P::new().global("torch", "qint8").stop();
-    assert!(matches!(err(&checkpoint(&other_dtype, &[])), LoadError::Unsupported { what, .. } if what.contains("qint8")));
+    assert!(
+        matches!(err(&checkpoint(&other_dtype, &[])), LoadError::Unsupported { what, .. } if what.contains("qint8"))
+    );
 }
 
 #[test]
@@ -381,7 +450,10 @@ fn conjugate_bit_is_refused_not_ignored() {
         .op(b"tR")
         .stop();
     let e = err(&checkpoint(&pickle, &[("0", &[0; 8])]));
-    assert!(matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("conjugate")), "{e:?}");
+    assert!(
+        matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("conjugate")),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -394,18 +466,37 @@ fn huge_string_lengths() {
     p.extend_from_slice(&0x0FFF_FFF0u32.to_le_bytes());
     p.extend_from_slice(b"abc.");
     let msg = format_message(&err(&checkpoint(&p, &[])));
-    assert!(msg.contains("more than the") && msg.contains("archive/data.pkl"), "{msg}");
+    assert!(
+        msg.contains("more than the") && msg.contains("archive/data.pkl"),
+        "{msg}"
+    );
     let mut p = vec![0x80, 2, 0x8d];
     p.extend_from_slice(&u64::MAX.to_le_bytes());
     p.push(b'.');
-    assert!(matches!(err(&checkpoint(&p, &[])), LoadError::Limit { limit: "max_string_len", .. }));
+    assert!(matches!(
+        err(&checkpoint(&p, &[])),
+        LoadError::Limit {
+            limit: "max_string_len",
+            ..
+        }
+    ));
     let limits = Limits {
         max_string_len: 2,
         ..Limits::default()
     };
     let p = P::new().str("abc").stop();
     let e = err_with(&checkpoint(&p, &[]), &LoadOptions::new().limits(limits));
-    assert!(matches!(e, LoadError::Limit { limit: "max_string_len", value: 3, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_string_len",
+                value: 3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -418,8 +509,20 @@ fn memo_bomb() {
         max_memo_entries: 50,
         ..Limits::default()
     };
-    let e = err_with(&checkpoint(&p.stop(), &[]), &LoadOptions::new().limits(limits));
-    assert!(matches!(e, LoadError::Limit { limit: "max_memo_entries", .. }), "{e:?}");
+    let e = err_with(
+        &checkpoint(&p.stop(), &[]),
+        &LoadOptions::new().limits(limits),
+    );
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_memo_entries",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let missing = P::new().op(b"h\x07").stop();
     assert!(format_message(&err(&checkpoint(&missing, &[]))).contains("memo key 7"));
 }
@@ -427,14 +530,29 @@ fn memo_bomb() {
 #[test]
 fn stack_bombs() {
     let marks = P::new().op(&[b'('; 10_000]).op(b"N").stop();
-    assert!(matches!(err(&checkpoint(&marks, &[])), LoadError::Limit { limit: "max_stack_depth", .. }));
+    assert!(matches!(
+        err(&checkpoint(&marks, &[])),
+        LoadError::Limit {
+            limit: "max_stack_depth",
+            ..
+        }
+    ));
     let nones = P::new().op(&[b'N'; 1000]).stop();
     let limits = Limits {
         max_stack_size: 100,
         ..Limits::default()
     };
     let e = err_with(&checkpoint(&nones, &[]), &LoadOptions::new().limits(limits));
-    assert!(matches!(e, LoadError::Limit { limit: "max_stack_size", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_stack_size",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     let underflow = P::new().op(b"R").stop();
     assert!(format_message(&err(&checkpoint(&underflow, &[]))).contains("stack underflow"));
     let no_stop = P::new().op(b"N").0;
@@ -446,7 +564,16 @@ fn nesting_bomb() {
     // 10 000 lists, each appended into the one below: nesting 10 000 deep.
     let p = P::new().op(&[b']'; 10_000]).op(&[b'a'; 9_999]).stop();
     let e = err(&checkpoint(&p, &[]));
-    assert!(matches!(e, LoadError::Limit { limit: "max_nesting", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_nesting",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // Just under the default limit still loads, on a test thread's stack.
     let p = P::new().op(&[b']'; 500]).op(&[b'a'; 499]).stop();
     let mut v = load_bytes(&checkpoint(&p, &[]), &LoadOptions::new()).unwrap();
@@ -463,7 +590,13 @@ fn nesting_bomb() {
     assert_eq!(depth, 500);
     // A list that contains itself.
     let cycle = P::new().op(b"]q\x00h\x00a").stop();
-    assert!(matches!(err(&checkpoint(&cycle, &[])), LoadError::Limit { limit: "max_nesting", .. }));
+    assert!(matches!(
+        err(&checkpoint(&cycle, &[])),
+        LoadError::Limit {
+            limit: "max_nesting",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -483,20 +616,38 @@ fn billion_laughs() {
     }
     let start = Instant::now();
     let e = err(&checkpoint(&p.stop(), &[]));
-    assert!(matches!(e, LoadError::Limit { limit: "max_values", .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_values",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
 #[test]
 fn unknown_and_refused_opcodes() {
     let e = err(&checkpoint(&P::new().op(&[0xFF]).stop(), &[]));
-    assert!(matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("0xff")), "{e:?}");
+    assert!(
+        matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("0xff")),
+        "{e:?}"
+    );
     let ext = P::new().op(&[0x82, 1]).stop();
-    assert!(matches!(err(&checkpoint(&ext, &[])), LoadError::Unsupported { what, .. } if what.contains("EXT1")));
+    assert!(
+        matches!(err(&checkpoint(&ext, &[])), LoadError::Unsupported { what, .. } if what.contains("EXT1"))
+    );
     let inst = P::new().op(b"iposix\nsystem\n").stop();
-    assert!(matches!(err(&checkpoint(&inst, &[])), LoadError::Unsupported { what, .. } if what.contains("INST")));
+    assert!(
+        matches!(err(&checkpoint(&inst, &[])), LoadError::Unsupported { what, .. } if what.contains("INST"))
+    );
     let proto = vec![0x80, 9, b'N', b'.'];
-    assert!(matches!(err(&checkpoint(&proto, &[])), LoadError::Unsupported { what, .. } if what.contains("protocol 9")));
+    assert!(
+        matches!(err(&checkpoint(&proto, &[])), LoadError::Unsupported { what, .. } if what.contains("protocol 9"))
+    );
 }
 
 #[test]
@@ -518,8 +669,17 @@ fn refused_globals_name_themselves() {
             .stop();
         let bytes = checkpoint(&p, &[]);
         match err(&bytes) {
-            LoadError::UnsafeGlobal { module: m, name: n, hint, location } => {
-                let expected_module = if module == "__builtin__" { "builtins" } else { module };
+            LoadError::UnsafeGlobal {
+                module: m,
+                name: n,
+                hint,
+                location,
+            } => {
+                let expected_module = if module == "__builtin__" {
+                    "builtins"
+                } else {
+                    module
+                };
                 assert_eq!((m.as_str(), n.as_str()), (expected_module, name));
                 assert!(hint.contains("UnpicklerMode::Inert"), "{hint}");
                 assert_eq!(location.offset, Some(2));
@@ -532,12 +692,18 @@ fn refused_globals_name_themselves() {
         if module == "__main__" {
             assert!(matches!(inert, Ok(Value::Object(_))), "{inert:?}");
         } else {
-            assert!(matches!(inert, Err(LoadError::UnsafeGlobal { .. })), "{module}.{name}");
+            assert!(
+                matches!(inert, Err(LoadError::UnsafeGlobal { .. })),
+                "{module}.{name}"
+            );
         }
     }
     // STACK_GLOBAL goes through the same allowlist.
     let p = P::new().str("posix").str("system").op(&[0x93]).stop();
-    assert!(matches!(err(&checkpoint(&p, &[])), LoadError::UnsafeGlobal { .. }));
+    assert!(matches!(
+        err(&checkpoint(&p, &[])),
+        LoadError::UnsafeGlobal { .. }
+    ));
 }
 
 #[test]
@@ -561,7 +727,12 @@ fn persistent_ids_other_than_storages() {
 // ---------------------------------------------------------------------------
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -572,7 +743,10 @@ fn legacy_corruptions() {
     assert!(format_message(&err(&bad_magic)).contains("magic number"));
     let truncated = &good[..good.len() - 3];
     let msg = format_message(&err(truncated));
-    assert!(msg.contains("past the end") || msg.contains("only"), "{msg}");
+    assert!(
+        msg.contains("past the end") || msg.contains("only"),
+        "{msg}"
+    );
     // The first element count (int64) right after the key list: make it disagree.
     let e = err(&good[..100]);
     assert!(matches!(e, LoadError::Format(_)), "{e:?}");
@@ -598,7 +772,10 @@ fn empty_and_tiny_inputs() {
 fn mmap_needs_a_path_and_stored_records() {
     let bytes = save_bytes(&Value::Int(1)).unwrap();
     let e = err_with(&bytes, &LoadOptions::new().mmap(true));
-    assert!(matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("path")), "{e:?}");
+    assert!(
+        matches!(e, LoadError::Unsupported { ref what, .. } if what.contains("path")),
+        "{e:?}"
+    );
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deflated.pt");
     match load_file(path, &LoadOptions::new().mmap(true)) {
         Err(LoadError::Unsupported { what, .. }) => assert!(what.contains("deflated"), "{what}"),
@@ -614,7 +791,17 @@ fn total_tensor_bytes_limit() {
         ..Limits::default()
     };
     let e = err_with(&bytes, &LoadOptions::new().limits(limits));
-    assert!(matches!(e, LoadError::Limit { limit: "max_total_tensor_bytes", value: 4096, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            LoadError::Limit {
+                limit: "max_total_tensor_bytes",
+                value: 4096,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -663,7 +850,11 @@ fn truncated_and_bit_flipped_fixtures_fail_cleanly() {
         let good = std::fs::read(&path).unwrap();
         let mut cases: Vec<Vec<u8>> = Vec::new();
         for i in 0..24 {
-            let cut = if i < 8 { good.len().saturating_sub(i + 1) } else { rng.below(good.len()) };
+            let cut = if i < 8 {
+                good.len().saturating_sub(i + 1)
+            } else {
+                rng.below(good.len())
+            };
             cases.push(good[..cut].to_vec());
         }
         // Flips anywhere, and flips concentrated in the pickle (where the structure is).
@@ -692,11 +883,18 @@ fn truncated_and_bit_flipped_fixtures_fail_cleanly() {
             for o in [&opts, &inert] {
                 let t = Instant::now();
                 let r = load_bytes(&case, o);
-                assert!(t.elapsed() < Duration::from_secs(5), "{} took too long", path.display());
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "{} took too long",
+                    path.display()
+                );
                 loads += 1;
                 oks += usize::from(r.is_ok());
             }
         }
     }
-    println!("{loads} corrupted loads ({oks} still loaded) in {:?}", start.elapsed());
+    println!(
+        "{loads} corrupted loads ({oks} still loaded) in {:?}",
+        start.elapsed()
+    );
 }

@@ -39,7 +39,9 @@ fn every_kind() -> Value {
     let col = base.with_layout("col", vec![3], vec![4], 2).unwrap();
     let tr = base.with_layout("t", vec![4, 3], vec![1, 4], 0).unwrap();
     let small = Tensor::from_slice_1d(&[1.0f32, 2.0, 3.0]);
-    let expanded = small.with_layout("expand", vec![2, 3], vec![0, 1], 0).unwrap();
+    let expanded = small
+        .with_layout("expand", vec![2, 3], vec![0, 1], 0)
+        .unwrap();
     let mut sd = StateDict::new();
     sd.insert("l0.weight", tensor_of(DType::F32, 8, 1));
     sd.insert("bn.running_mean", tensor_of(DType::F32, 3, 2));
@@ -98,14 +100,22 @@ fn every_kind() -> Value {
         Value::List(vec![
             Value::Tuple(vec![]),
             Value::Tuple(vec![Value::Int(1)]),
-            Value::Tuple(vec![Value::Int(1), Value::Int(2), Value::Int(3), Value::Int(4)]),
+            Value::Tuple(vec![
+                Value::Int(1),
+                Value::Int(2),
+                Value::Int(3),
+                Value::Int(4),
+            ]),
             Value::List(big),
             Value::Set(vec![Value::Int(1), Value::Str("x".into())]),
             dict(
                 DictKind::Plain,
                 vec![
                     (Key::Int(7), Value::Str("seven".into())),
-                    (Key::Tuple(vec![Key::Int(1), Key::Str("a".into())]), Value::None),
+                    (
+                        Key::Tuple(vec![Key::Int(1), Key::Str("a".into())]),
+                        Value::None,
+                    ),
                     (Key::Bool(true), Value::Int(1)),
                     (Key::None, Value::Int(2)),
                     (Key::FloatBits(1.5f64.to_bits()), Value::Int(3)),
@@ -155,7 +165,10 @@ fn archive_layout_is_pytorchs() {
     let bytes = save_bytes(&every_kind()).unwrap();
     let recs = records(&bytes);
     let names: Vec<&str> = recs.iter().map(|r| r.name.as_str()).collect();
-    let n_storages = names.iter().filter(|n| n.starts_with("archive/data/")).count();
+    let n_storages = names
+        .iter()
+        .filter(|n| n.starts_with("archive/data/"))
+        .count();
     let mut expected = vec![
         "archive/data.pkl".to_owned(),
         "archive/.format_version".to_owned(),
@@ -326,7 +339,12 @@ fn strip_byteorder(bytes: &[u8]) -> Vec<u8> {
 #[derive(Clone, Debug)]
 enum Shape {
     Leaf(Value),
-    View { pool: usize, offset: usize, len: usize, step: usize },
+    View {
+        pool: usize,
+        offset: usize,
+        len: usize,
+        step: usize,
+    },
     List(Vec<Shape>),
     Tuple(Vec<Shape>),
     Dict(Vec<(String, Shape)>),
@@ -377,7 +395,11 @@ fn build(s: &Shape, pool: &[Tensor]) -> Value {
             let base = &pool[*p];
             let n = base.numel();
             let offset = offset % (n + 1);
-            let max_len = if n > offset { (n - offset - 1) / step + 1 } else { 0 };
+            let max_len = if n > offset {
+                (n - offset - 1) / step + 1
+            } else {
+                0
+            };
             let len = (*len).min(max_len);
             Value::Tensor(
                 base.with_layout("view", vec![len], vec![*step], offset)

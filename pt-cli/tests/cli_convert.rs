@@ -229,7 +229,7 @@ print("ok", len(r))
 "#;
 
 #[test]
-fn python_reads_the_outputs() {
+fn interop_python_reads_the_outputs() {
     let Ok(python) = std::env::var("PT_INTEROP_PYTHON") else {
         eprintln!("skipped: set PT_INTEROP_PYTHON to a python with torch and safetensors");
         return;

@@ -48,13 +48,11 @@ pub fn check(input: &Input<'_>, errors: &mut Errors) {
             training_seen = true;
             continue;
         }
-        if let Some(p) = &a.persistent {
-            if a.buffer.is_none() {
-                errors.error(
-                    p.span,
-                    "`persistent` only applies to buffers: #[module(buffer, persistent = false)]",
-                );
-            }
+        if let (Some(p), None) = (&a.persistent, a.buffer) {
+            errors.error(
+                p.span,
+                "`persistent` only applies to buffers: #[module(buffer, persistent = false)]",
+            );
         }
         match f.kind {
             Kind::Invalid if a.buffer.is_some() => errors.error(

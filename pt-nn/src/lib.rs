@@ -46,7 +46,8 @@ mod walk;
 pub use containers::{ModuleDict, ModuleList, Sequential};
 pub use layers::*;
 pub use load::{
-    Hint, IncomingState, IncompatibleKeys, KeyMap, LoadOptions, LoadProblem, LoadStateDictError,
+    Hint, IncomingState, IncompatibleKeys, KeyMap, LoadFailure, LoadOptions, LoadProblem,
+    LoadStateDictError,
 };
 pub use module::{Forward, Layer, Module, Visitor, VisitorMut, named_modules};
 pub use parameter::Parameter;

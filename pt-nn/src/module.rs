@@ -186,10 +186,12 @@ impl dyn Module + '_ {
         walk::push_descendants(self, "", &mut out);
         out
     }
+}
 
-    /// A value whose `Display` is the PyTorch-style repr.
-    pub fn display(&self) -> repr::ModuleDisplay<'_, dyn Module + '_> {
-        repr::ModuleDisplay(self)
+impl fmt::Display for dyn Module + '_ {
+    /// The PyTorch-style repr (what [`Module::display`] shows for sized modules).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_repr(f)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use pt_core::Tensor;
+use pt_core::{StateDict, Tensor, Value};
 
 use crate::module::Module;
 use crate::walk;
@@ -121,6 +121,34 @@ pub(crate) fn fmt_module_list<M: Module + ?Sized>(
 /// Writes a tensor as PyTorch prints it.
 pub(crate) fn fmt_tensor(t: &Tensor, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     fmt::Display::fmt(t, f)
+}
+
+/// Python's repr of a list of `(name, value)` pairs, as `list(m.named_parameters())`
+/// prints: `[('weight', Parameter containing:\ntensor(...)), ...]`.
+pub fn named_list<T: fmt::Display>(items: &[(String, T)]) -> String {
+    let inner: Vec<String> = items
+        .iter()
+        .map(|(name, v)| format!("({}, {v})", crate::load::py_str(name)))
+        .collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// A state dict as PyTorch prints it: `OrderedDict([('l0.weight', tensor(...)), ...])`.
+/// Non-tensor entries are shown by kind.
+pub fn state_dict(sd: &StateDict) -> String {
+    let items: Vec<(String, String)> = sd
+        .iter()
+        .map(|(k, v)| {
+            let shown = match v {
+                Value::Tensor(t) | Value::Parameter(t) => t.to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Str(s) => crate::load::py_str(s),
+                other => format!("<{}>", other.kind()),
+            };
+            (k.to_owned(), shown)
+        })
+        .collect();
+    format!("OrderedDict({})", named_list(&items))
 }
 
 /// Python's `repr` of a float as used in module reprs (`1e-05`, `0.1`, `1.0`).

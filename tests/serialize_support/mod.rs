@@ -206,7 +206,9 @@ pub fn same_json(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) if x.is_f64() || y.is_f64() => {
             match (x.as_f64(), y.as_f64()) {
-                (Some(x), Some(y)) => x == y || (x - y).abs() <= 2.0 * f64::EPSILON * x.abs().max(y.abs()),
+                (Some(x), Some(y)) => {
+                    x == y || (x - y).abs() <= 2.0 * f64::EPSILON * x.abs().max(y.abs())
+                }
                 _ => false,
             }
         }
@@ -214,9 +216,10 @@ pub fn same_json(a: &Json, b: &Json) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
         }
         (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
         }
         _ => a == b,
     }
 }
-

@@ -157,16 +157,24 @@ fn scalar(v: &Value) -> (&'static str, Option<Json>) {
         Value::Str(s) => ("str", Some(Json::from(s.as_str()))),
         Value::Bytes(b) => ("bytes", Some(Json::from(hex(b)))),
         Value::ByteArray(b) => ("bytearray", Some(Json::from(hex(b)))),
-        Value::Complex(c) => ("complex", Some(Json::from(vec![json_float(c.re), json_float(c.im)]))),
+        Value::Complex(c) => (
+            "complex",
+            Some(Json::from(vec![json_float(c.re), json_float(c.im)])),
+        ),
         Value::DType(d) => ("dtype", Some(Json::from(d.name()))),
         Value::Device(d) => ("device", Some(Json::from(d.as_str()))),
         Value::Set(items) => {
             let mut sorted: Vec<&Value> = items.iter().collect();
             sorted.sort_by(|a, b| python_order(a, b));
-            let values = sorted.into_iter().map(|x| scalar(x).1.unwrap_or(Json::Null));
+            let values = sorted
+                .into_iter()
+                .map(|x| scalar(x).1.unwrap_or(Json::Null));
             ("set", Some(Json::Array(values.collect())))
         }
-        Value::Object(o) => ("object", Some(Json::from(format!("{}.{}", o.module, o.name)))),
+        Value::Object(o) => (
+            "object",
+            Some(Json::from(format!("{}.{}", o.module, o.name))),
+        ),
         other => ("object", Some(Json::from(other.kind()))),
     }
 }
@@ -340,10 +348,19 @@ mod tests {
 
     #[test]
     fn big_ints_print_in_decimal() {
-        assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]), "1180591620717411303424");
-        assert_eq!(big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]), "-1180591620717411303424");
+        assert_eq!(
+            big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]),
+            "1180591620717411303424"
+        );
+        assert_eq!(
+            big_int_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]),
+            "-1180591620717411303424"
+        );
         assert_eq!(big_int_decimal(&[]), "0");
-        assert_eq!(big_int_u64(&[5, 0, 0, 0, 0, 0, 0, 0x80, 0]), Some(0x8000_0000_0000_0005));
+        assert_eq!(
+            big_int_u64(&[5, 0, 0, 0, 0, 0, 0, 0x80, 0]),
+            Some(0x8000_0000_0000_0005)
+        );
         assert_eq!(big_int_u64(&[0, 0, 0, 0, 0, 0, 0, 0, 1]), None);
     }
 

@@ -10,11 +10,11 @@ use crate::state_dict::StateDictError;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Location {
     /// The archive record (`archive/data.pkl`, `archive/data/3`), if any.
-    pub record: Option<String>,
+    pub record: Option<Box<str>>,
     /// Byte offset inside the pickle, or inside the file for legacy and zip structures.
     pub offset: Option<u64>,
     /// The tensor being built: its storage key or dotted path.
-    pub tensor: Option<String>,
+    pub tensor: Option<Box<str>>,
 }
 
 impl Location {
@@ -26,7 +26,7 @@ impl Location {
     /// In a record.
     pub fn record(record: impl Into<String>) -> Location {
         Location {
-            record: Some(record.into()),
+            record: Some(record.into().into_boxed_str()),
             ..Location::default()
         }
     }
@@ -42,7 +42,7 @@ impl Location {
     /// Adds the record, keeping a record already set.
     pub fn in_record(mut self, record: &str) -> Location {
         if self.record.is_none() {
-            self.record = Some(record.to_owned());
+            self.record = Some(record.into());
         }
         self
     }
@@ -50,7 +50,7 @@ impl Location {
     /// Adds the tensor, keeping a tensor already set.
     pub fn for_tensor(mut self, tensor: impl Into<String>) -> Location {
         if self.tensor.is_none() {
-            self.tensor = Some(tensor.into());
+            self.tensor = Some(tensor.into().into_boxed_str());
         }
         self
     }

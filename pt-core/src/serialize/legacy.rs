@@ -17,6 +17,14 @@ use crate::value::Value;
 const MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 const PROTOCOL_VERSION: i64 = 1001;
 
+/// Whether the source starts with the legacy magic-number pickle (`PROTO 2, LONG1 10 …`).
+pub(crate) fn starts_with_magic<S: Source + ?Sized>(src: &mut S) -> bool {
+    let mut head = [0u8; 14];
+    src.read_exact_at(0, &mut head).is_ok()
+        && head.get(..4) == Some(&[0x80, 0x02, 0x8a, 0x0a][..])
+        && head.get(4..) == Some(&MAGIC[..])
+}
+
 /// Whether the source is a tar archive (PyTorch < 0.4 saved checkpoints as tar files).
 pub(crate) fn is_tar<S: Source + ?Sized>(src: &mut S) -> bool {
     let mut magic = [0u8; 5];
@@ -201,14 +209,19 @@ pub(crate) fn load<S: Source + ?Sized>(
         let expected = info.nbytes / es;
         if u64::try_from(count).ok() != Some(expected as u64) {
             return Err(LoadError::format(
-                format!("element count {count} in the data section, but the object declares {expected}"),
+                format!(
+                    "element count {count} in the data section, but the object declares {expected}"
+                ),
                 loc(),
             ));
         }
         let start = pos + 8;
         if start.saturating_add(info.nbytes as u64) > file_len {
             return Err(LoadError::format(
-                format!("storage data ({} bytes) runs past the end of the file", info.nbytes),
+                format!(
+                    "storage data ({} bytes) runs past the end of the file",
+                    info.nbytes
+                ),
                 loc(),
             ));
         }

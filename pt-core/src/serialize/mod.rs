@@ -23,6 +23,25 @@
 //! let (a, b) = (items[0].as_tensor().unwrap(), items[1].as_tensor().unwrap());
 //! assert!(a.shares_storage(b)); // views still share one storage
 //! ```
+//!
+//! # Beyond and short of `weights_only`
+//! Accepted although PyTorch's `weights_only` loader refuses them, because they only build
+//! data: the opcodes of pickle protocols 3–5 (`FRAME`, `SHORT_BINUNICODE`, `STACK_GLOBAL`,
+//! `MEMOIZE`, …), protocol 0/1 text integers and memo opcodes, `builtins.bytes` and
+//! `builtins.frozenset`, and legacy `torch.Tensor` objects built with `NEWOBJ` + `BUILD`.
+//!
+//! Refused with [`LoadError::Unsupported`], naming what was found: quantized, sparse, meta,
+//! nested and wrapper-subclass tensors; tensors with the conjugate or negative bit; dtypes
+//! outside [`DType`](crate::DType) (`complex32`, `qint8`, `float8_e5m2fnuz`, …); the opcodes
+//! `EXT1/2/4`, `INST`, `OBJ`, `PERSID`, text `STRING`/`UNICODE` and out-of-band buffers; the
+//! pre-0.4 tar format; `mmap` of legacy files, deflated records or records not aligned for
+//! their dtype. Python attributes of parameters and tensor subclasses are dropped (their
+//! tensor is kept). TorchScript archives give their module's tensors only: `constants.pkl`
+//! and the code are never run.
+//!
+//! Storages always live in CPU memory: the default [`LocationRegistry`] restores `cpu`,
+//! refuses `cuda*` like PyTorch without CUDA (map it with [`MapLocation`]), and needs a
+//! registered package for any other tag.
 
 mod describe;
 mod error;
@@ -55,10 +74,10 @@ pub use options::{
     MapLocation, SaveOptions, StorageTag, Tagger, UnpicklerMode, get_default_load_endianness,
     set_default_load_endianness,
 };
-pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
 pub use save::{
     record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with, save_writer,
 };
+pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
 
 use crate::state_dict::StateDict;
 use crate::value::Value;
@@ -72,12 +91,11 @@ fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Lo
         ));
     }
     let mut head = [0u8; 4];
-    let is_zip = src.len() >= 4
-        && src.read_exact_at(0, &mut head).is_ok()
-        && &head == zip_load::ZIP_MAGIC;
+    let is_zip =
+        src.len() >= 4 && src.read_exact_at(0, &mut head).is_ok() && &head == zip_load::ZIP_MAGIC;
     if is_zip {
         zip_load::load(src, opts)
-    } else if legacy::is_tar(src) {
+    } else if !legacy::starts_with_magic(src) && legacy::is_tar(src) {
         Err(LoadError::unsupported(
             "the pre-0.4 tar checkpoint format (members storages/tensors/pickle); PyTorch refuses it under weights_only too — re-save it with a current PyTorch",
             Location::none(),
@@ -94,13 +112,13 @@ fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Lo
 /// unsupported content.
 pub fn load_file(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let path = path.as_ref();
-    let file = File::open(path)
-        .map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
+    let file =
+        File::open(path).map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
     if opts.mmap {
         return zip_load::load_mapped(&file, opts);
     }
-    let mut src =
-        FileSource::new(file).map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?;
+    let mut src = FileSource::new(file)
+        .map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?;
     load_source(&mut src, opts)
 }
 
@@ -116,9 +134,11 @@ pub fn load_file_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, LoadE
 ///
 /// # Errors
 /// As [`load_file`]; `mmap` is refused (it needs a path).
-pub fn load_file_reader<R: Read + Seek>(reader: R, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    let mut src =
-        SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?;
+pub fn load_file_reader<R: Read + Seek>(
+    reader: R,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let mut src = SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?;
     load_source(&mut src, opts)
 }
 

@@ -54,7 +54,9 @@ fn version_of(o: &Object) -> i64 {
 
 fn walk(o: &Object, prefix: &str, sd: &mut StateDict, depth: usize) -> Result<(), StateDictError> {
     if depth > MAX_DEPTH {
-        return Err(StateDictError::NotFound(": modules nested too deeply".into()));
+        return Err(StateDictError::NotFound(
+            ": modules nested too deeply".into(),
+        ));
     }
     let Some(state) = module_dict(o) else {
         return Err(StateDictError::NotFound(format!(

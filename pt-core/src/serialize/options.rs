@@ -401,7 +401,11 @@ mod tests {
         let s = Storage::zeroed(4);
         assert_eq!(r.tag(&s).as_deref(), Some("cpu"));
         assert!(r.restore(&s, "cpu").unwrap().same(&s));
-        assert!(r.restore(&s, "cuda:0").unwrap_err().contains("map_location"));
+        assert!(
+            r.restore(&s, "cuda:0")
+                .unwrap_err()
+                .contains("map_location")
+        );
         assert_eq!(
             r.restore(&s, "xyz").unwrap_err(),
             "don't know how to restore data location of torch.storage.UntypedStorage (tagged with xyz)"

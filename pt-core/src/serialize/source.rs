@@ -145,7 +145,9 @@ impl<S: Source + ?Sized> Read for RangeReader<'_, S> {
         if n == 0 {
             return Ok(0);
         }
-        let got = self.src.read_at(self.pos, buf.get_mut(..n).unwrap_or_default())?;
+        let got = self
+            .src
+            .read_at(self.pos, buf.get_mut(..n).unwrap_or_default())?;
         self.pos = self.pos.saturating_add(got as u64);
         Ok(got)
     }

@@ -17,10 +17,7 @@ const MAX_DEPTH: usize = 256;
 ///
 /// # Errors
 /// A format error if `root` is not a module object with an attribute dict.
-pub(crate) fn state_dict(
-    root: &Value,
-    code: &HashMap<String, String>,
-) -> Result<Value, LoadError> {
+pub(crate) fn state_dict(root: &Value, code: &HashMap<String, String>) -> Result<Value, LoadError> {
     let mut out = Dict::new(DictKind::Ordered);
     match root {
         Value::Object(o) => walk(o, "", code, &mut out, 0)?,

@@ -107,9 +107,7 @@ fn read_meta<S: Source + ?Sized>(
             .map(str::to_owned)
             .collect();
         for name in names {
-            let Some(text) =
-                zip.read_record(src, &name, budget, "max_pickle_bytes", crc)?
-            else {
+            let Some(text) = zip.read_record(src, &name, budget, "max_pickle_bytes", crc)? else {
                 continue;
             };
             budget = budget.saturating_sub(text.len() as u64);
@@ -144,11 +142,11 @@ struct ZipProvider<'a, 'o, S: ?Sized> {
 
 impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
     fn storage(&mut self, req: &PidRequest) -> Result<StorageRef, LoadError> {
-        let tensor = format!("storage key {}", req.key);
+        let tensor = || format!("storage key {}", req.key);
         if req.view.is_some() {
             return Err(LoadError::format(
                 "legacy storage view metadata in a zip checkpoint",
-                Location::at(req.at).for_tensor(tensor),
+                Location::at(req.at).for_tensor(tensor()),
             ));
         }
         let nbytes = declared_bytes(req)?;
@@ -156,11 +154,10 @@ impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
             return Ok(StorageTable::whole(s, req));
         }
         let name = format!("data/{}", req.key);
-        let full = self.zip.full_name(&name);
         let loc = || {
             Location::at(req.at)
-                .in_record(&full)
-                .for_tensor(tensor.clone())
+                .in_record(&self.zip.full_name(&name))
+                .for_tensor(tensor())
         };
         let Some(entry) = self.zip.get(&name) else {
             return Err(LoadError::format(
@@ -183,12 +180,12 @@ impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
                 let start = self
                     .zip
                     .locate(&mut **src, entry)
-                    .map_err(|e| e.for_tensor(&tensor))?;
+                    .map_err(|e| e.for_tensor(&tensor()))?;
                 self.table.charge(nbytes, req)?;
                 let s = Storage::zeroed(nbytes);
                 self.zip
                     .read_into(&mut **src, entry, start, &mut s.write(), self.verify_crc)
-                    .map_err(|e| e.for_tensor(&tensor))?;
+                    .map_err(|e| e.for_tensor(&tensor()))?;
                 s
             }
             Backing::Mapped(map) => {
@@ -311,7 +308,8 @@ pub(crate) fn load_mapped(file: &File, opts: &LoadOptions) -> Result<Loaded, Loa
                 continue;
             }
             let offset = zip.data_offset(&mut src, e)?;
-            let too_big = || LoadError::format("record too large", Location::record(e.name.clone()));
+            let too_big =
+                || LoadError::format("record too large", Location::record(e.name.clone()));
             regions.push((
                 usize::try_from(offset).map_err(|_| too_big())?,
                 usize::try_from(e.size).map_err(|_| too_big())?,
@@ -321,8 +319,14 @@ pub(crate) fn load_mapped(file: &File, opts: &LoadOptions) -> Result<Loaded, Loa
         (zip, meta, names, regions)
     };
     let storages = Storage::from_mapped_regions(map, &regions).map_err(|i| {
-        let name = names.get(i).map(|(n, _)| zip.full_name(n)).unwrap_or_default();
-        LoadError::format("record data overlaps another record", Location::record(name))
+        let name = names
+            .get(i)
+            .map(|(n, _)| zip.full_name(n))
+            .unwrap_or_default();
+        LoadError::format(
+            "record data overlaps another record",
+            Location::record(name),
+        )
     })?;
     let mapped = names
         .into_iter()

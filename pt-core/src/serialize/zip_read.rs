@@ -275,8 +275,15 @@ impl ZipArchive {
         src: &mut S,
         e: &ZipEntry,
     ) -> Result<u64, LoadError> {
-        let h = read_at(src, e.header_offset, LOCAL_LEN, "a local header")
-            .map_err(|err| err.in_record(&e.name))?;
+        let mut h = [0u8; LOCAL_LEN];
+        if e.header_offset.saturating_add(LOCAL_LEN as u64) > self.data_end
+            || src.read_exact_at(e.header_offset, &mut h).is_err()
+        {
+            return Err(LoadError::format(
+                "local header out of range or unreadable",
+                Location::at(e.header_offset).in_record(&e.name),
+            ));
+        }
         if u32_at(&h, 0) != Some(LOCAL_SIG) {
             return Err(LoadError::format(
                 "local header signature not found",
@@ -428,9 +435,8 @@ impl ZipArchive {
         };
         Limits::check(limit, e.size, max, || Location::record(e.name.clone()))?;
         let start = self.locate(src, e)?;
-        let n = usize::try_from(e.size).map_err(|_| {
-            LoadError::format("record too large", Location::record(e.name.clone()))
-        })?;
+        let n = usize::try_from(e.size)
+            .map_err(|_| LoadError::format("record too large", Location::record(e.name.clone())))?;
         let mut buf = vec![0u8; n];
         self.read_into(src, e, start, &mut buf, verify_crc)?;
         Ok(Some(buf))

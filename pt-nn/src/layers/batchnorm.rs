@@ -136,20 +136,23 @@ impl Norm {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut factor = self.options.momentum.unwrap_or(0.0);
-        if self.training && self.options.track_running_stats {
-            if let Some(n) = &self.num_batches_tracked {
-                let count = n
-                    .to_dtype(DType::I64)?
-                    .to_vec::<i64>()?
-                    .first()
-                    .copied()
-                    .unwrap_or(0)
-                    + 1;
-                write_into(n, &Tensor::scalar(count).to_dtype(n.dtype())?);
-                if self.options.momentum.is_none() {
-                    factor = 1.0 / count as f64;
-                }
+        // The batch count moves only when the step succeeds.
+        let mut counted = None;
+        if self.training
+            && self.options.track_running_stats
+            && let Some(n) = &self.num_batches_tracked
+        {
+            let count = n
+                .to_dtype(DType::I64)?
+                .to_vec::<i64>()?
+                .first()
+                .copied()
+                .unwrap_or(0)
+                + 1;
+            if self.options.momentum.is_none() {
+                factor = 1.0 / count as f64;
             }
+            counted = Some((n, Tensor::scalar(count).to_dtype(n.dtype())?));
         }
         let bn_training =
             self.training || (self.running_mean.is_none() && self.running_var.is_none());
@@ -162,7 +165,7 @@ impl Norm {
         } else {
             BatchNormState::default()
         };
-        functional::batch_norm(
+        let y = functional::batch_norm(
             x,
             state,
             self.weight.as_deref(),
@@ -170,7 +173,11 @@ impl Norm {
             bn_training,
             factor,
             self.options.eps,
-        )
+        )?;
+        if let Some((n, count)) = counted {
+            write_into(n, &count);
+        }
+        Ok(y)
     }
 }
 

@@ -49,7 +49,7 @@ impl Conv2d {
         generator: &mut Generator,
     ) -> Result<Conv2d> {
         let g = options.groups;
-        if g == 0 || in_channels % g != 0 || out_channels % g != 0 {
+        if g == 0 || !in_channels.is_multiple_of(g) || !out_channels.is_multiple_of(g) {
             return Err(Error::argument(
                 "Conv2d",
                 format!(

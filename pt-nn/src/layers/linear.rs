@@ -59,13 +59,13 @@ impl Linear {
                 format!("weight must be 2-D, got {:?}", weight.shape()),
             ));
         };
-        if let Some(b) = &bias {
-            if b.shape() != [out_features] {
-                return Err(Error::shape(
-                    "Linear",
-                    format!("bias {:?} does not match {out_features} outputs", b.shape()),
-                ));
-            }
+        if let Some(b) = &bias
+            && b.shape() != [out_features]
+        {
+            return Err(Error::shape(
+                "Linear",
+                format!("bias {:?} does not match {out_features} outputs", b.shape()),
+            ));
         }
         Ok(Linear {
             weight: Parameter::new(weight),

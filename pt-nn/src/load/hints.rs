@@ -55,6 +55,19 @@ pub(crate) fn hints(
         });
     }
 
+    // Whole modules under another name: the same leaf names and shapes under another path.
+    for (from, to, keys) in renamed_modules(missing, unexpected, missing_shapes, unexpected_shapes)
+    {
+        let new: Vec<&str> = keys.into_iter().filter(|k| explained.insert(k)).collect();
+        if !new.is_empty() {
+            out.push(Hint::RenameModule {
+                from,
+                to,
+                explains: new.len(),
+            });
+        }
+    }
+
     // Small edits for the rest.
     for m in missing {
         if explained.contains(m.as_str()) {
@@ -109,25 +122,87 @@ fn prefix_counts<'a>(keys: &'a [String], targets: &HashSet<&str>) -> Vec<(String
     v
 }
 
+/// `(unexpected prefix, missing prefix, explained missing keys)` for modules whose keys
+/// (the part after the last dot) and shapes all reappear under one other module path.
+fn renamed_modules<'a>(
+    missing: &'a [String],
+    unexpected: &[String],
+    missing_shapes: &HashMap<String, Vec<usize>>,
+    unexpected_shapes: &HashMap<String, Vec<usize>>,
+) -> Vec<(String, String, Vec<&'a str>)> {
+    fn split(key: &str) -> (&str, &str) {
+        key.rfind('.')
+            .map_or(("", key), |i| (&key[..=i], &key[i + 1..]))
+    }
+    let mut missing_groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for m in missing {
+        let (prefix, _) = split(m);
+        match missing_groups.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, keys)) => keys.push(m),
+            None => missing_groups.push((prefix, vec![m])),
+        }
+    }
+    let mut unexpected_prefixes: Vec<&str> = Vec::new();
+    for u in unexpected {
+        let (prefix, _) = split(u);
+        if !prefix.is_empty() && !unexpected_prefixes.contains(&prefix) {
+            unexpected_prefixes.push(prefix);
+        }
+    }
+    let mut out = Vec::new();
+    for (mprefix, keys) in missing_groups {
+        if mprefix.is_empty() {
+            continue;
+        }
+        let fits = |uprefix: &str| {
+            keys.iter().all(|k| {
+                let leaf = split(k).1;
+                let candidate = format!("{uprefix}{leaf}");
+                unexpected_shapes.contains_key(&candidate)
+                    && missing_shapes.get(*k) == unexpected_shapes.get(&candidate)
+            })
+        };
+        let matches: Vec<&str> = unexpected_prefixes
+            .iter()
+            .copied()
+            .filter(|u| *u != mprefix && fits(u))
+            .collect();
+        if let [only] = matches[..] {
+            out.push((only.to_owned(), mprefix.to_owned(), keys));
+        }
+    }
+    out
+}
+
 /// How many edits two keys may differ by and still be suggested.
 fn threshold(len: usize) -> usize {
     (len / 5).clamp(1, 3)
 }
 
-/// Edit distance (insertions, deletions, substitutions) between two strings, by chars.
+/// Edit distance (insertions, deletions, substitutions and swaps of neighbours, the
+/// "optimal string alignment" distance) between two strings, by chars.
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
     }
-    prev[b.len()]
+    for i in 1..=a.len() {
+        d[i * w] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = best;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]
@@ -168,5 +243,6 @@ mod tests {
         assert!(matches!(&h[1], Hint::DidYouMean { missing, unexpected }
             if missing == "l1.bias" && unexpected == "l1.biass"));
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("l1.bias", "l1.bais"), 1);
     }
 }

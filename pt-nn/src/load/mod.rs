@@ -14,9 +14,10 @@ use indexmap::IndexMap;
 use pt_core::{StateDict, Tensor, Value};
 
 pub use keymap::KeyMap;
-pub use report::{Hint, IncompatibleKeys, LoadProblem, LoadStateDictError};
+pub use report::{Hint, IncompatibleKeys, LoadFailure, LoadProblem, LoadStateDictError};
 
 pub(crate) use convert::{convert, write_into};
+pub(crate) use report::py_str;
 
 use crate::module::{Module, VisitorMut};
 use crate::parameter::Parameter;
@@ -164,14 +165,14 @@ pub(crate) fn load_state_dict<M: Module + ?Sized>(
     );
     let keys_fail = options.strict && !(pass.missing.is_empty() && unexpected.is_empty());
     if keys_fail || !pass.problems.is_empty() {
-        return Err(LoadStateDictError {
+        return Err(LoadStateDictError::new(LoadFailure {
             module: module.type_name().to_owned(),
             strict: options.strict,
             missing_keys: pass.missing,
             unexpected_keys: unexpected,
             problems: pass.problems,
             hints,
-        });
+        }));
     }
     module.visit_mut(&mut Apply {
         prefix: String::new(),

@@ -117,7 +117,7 @@ impl fmt::Display for LoadProblem {
                 detail,
             } => write!(
                 f,
-                "While copying the parameter named \"{key}\", whose dimensions in the model are {} and whose dimensions in the checkpoint are {}, an exception occurred : ({}).",
+                "While copying the parameter named \"{key}\", whose dimensions in the model are {} and whose dimensions in the checkpoint are {}, an exception occurred : ({},).",
                 TorchSize(model_shape),
                 TorchSize(checkpoint_shape),
                 py_str(detail)
@@ -156,6 +156,15 @@ pub enum Hint {
         /// How many missing keys it explains.
         explains: usize,
     },
+    /// A module's keys appear under another module path (a renamed layer).
+    RenameModule {
+        /// The checkpoint's module prefix, with its trailing dot (`conv.`).
+        from: String,
+        /// The model's module prefix, with its trailing dot (`stem.`).
+        to: String,
+        /// How many missing keys it explains.
+        explains: usize,
+    },
     /// A missing key with a close unexpected key.
     DidYouMean {
         /// The missing key.
@@ -189,6 +198,11 @@ impl fmt::Display for Hint {
                 f,
                 "{explains} missing key(s) appear in the checkpoint without the prefix \"{prefix}\"; load with LoadOptions::new().key_map(KeyMap::new().add_prefix(\"{prefix}\"))"
             ),
+            Hint::RenameModule { from, to, explains } => write!(
+                f,
+                "{explains} missing key(s) under \"{to}\" match unexpected keys under \"{from}\" (same names and shapes); load with LoadOptions::new().key_map(KeyMap::new().rename(r\"^{}\", \"{to}\"))",
+                regex::escape(from)
+            ),
             Hint::DidYouMean {
                 missing,
                 unexpected,
@@ -203,9 +217,32 @@ impl fmt::Display for Hint {
 /// Why `load_state_dict` failed. Lists every problem at once; the module was not changed.
 ///
 /// `Display` starts with PyTorch's exact `RuntimeError` text
-/// ([`LoadStateDictError::pytorch_message`]) and then adds the [`Hint`]s, one per line.
+/// ([`LoadFailure::pytorch_message`]) and then adds the [`Hint`]s, one per line. The
+/// details are a boxed [`LoadFailure`], reachable through `Deref` (`err.missing_keys`).
 #[derive(Clone, Debug)]
-pub struct LoadStateDictError {
+pub struct LoadStateDictError(Box<LoadFailure>);
+
+impl LoadStateDictError {
+    pub(crate) fn new(failure: LoadFailure) -> LoadStateDictError {
+        LoadStateDictError(Box::new(failure))
+    }
+
+    /// The details, by value.
+    pub fn into_failure(self) -> LoadFailure {
+        *self.0
+    }
+}
+
+impl std::ops::Deref for LoadStateDictError {
+    type Target = LoadFailure;
+    fn deref(&self) -> &LoadFailure {
+        &self.0
+    }
+}
+
+/// The details of a failed `load_state_dict`, for programs.
+#[derive(Clone, Debug)]
+pub struct LoadFailure {
     /// The root module's type name.
     pub module: String,
     /// Whether missing and unexpected keys counted as errors (strict mode).
@@ -221,7 +258,7 @@ pub struct LoadStateDictError {
     pub hints: Vec<Hint>,
 }
 
-impl LoadStateDictError {
+impl LoadFailure {
     /// The size mismatches, as `(key, checkpoint shape, model shape)`.
     pub fn size_mismatches(&self) -> impl Iterator<Item = (&str, &[usize], &[usize])> {
         self.problems.iter().filter_map(|p| match p {
@@ -273,6 +310,12 @@ impl LoadStateDictError {
 }
 
 impl fmt::Display for LoadStateDictError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for LoadFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.pytorch_message())?;
         for hint in &self.hints {

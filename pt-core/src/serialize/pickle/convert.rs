@@ -4,18 +4,74 @@
 //! exhaust the thread's stack; `max_nesting` bounds the depth of the produced value.
 
 use super::globals::Global;
-use super::machine::{Id, Machine, Node, bad};
+use super::machine::{DictNode, Id, Machine, Node, ObjectNode, bad};
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::limits::Limits;
 use crate::tensor::Tensor;
-use crate::value::{Dict, Key, Object, Value};
+use crate::value::{Dict, DictKind, Key, Object, Value};
+
+/// What a container needs to be assembled once its children are converted.
+enum Shape {
+    List,
+    Tuple,
+    Set,
+    Dict {
+        kind: DictKind,
+        keys: Vec<Id>,
+        attr_names: Vec<Id>,
+    },
+    Object {
+        module: String,
+        name: String,
+        args: usize,
+        state: bool,
+        items: usize,
+        appended: usize,
+    },
+}
 
 /// A container being converted: its children, in order, and the values done so far.
 struct Frame {
-    id: Id,
+    shape: Shape,
     depth: u64,
     children: Vec<Id>,
     done: Vec<Value>,
+}
+
+/// How often each node is referenced by a container (saturating at 2): nodes referenced
+/// once are moved out of the arena instead of cloned.
+fn reference_counts(nodes: &[Node]) -> Vec<u8> {
+    let mut refs = vec![0u8; nodes.len()];
+    let mut count = |id: Id| {
+        if let Some(r) = refs.get_mut(id as usize) {
+            *r = r.saturating_add(1).min(2);
+        }
+    };
+    for n in nodes {
+        match n {
+            Node::List(ids) | Node::Tuple(ids) | Node::Set(ids) => {
+                ids.iter().for_each(|&i| count(i))
+            }
+            Node::Dict(d) => {
+                d.items.iter().for_each(|&(k, v)| {
+                    count(k);
+                    count(v);
+                });
+                d.state.into_iter().for_each(&mut count);
+            }
+            Node::Object(o) => {
+                o.args.iter().for_each(|&i| count(i));
+                o.state.into_iter().for_each(&mut count);
+                o.items.iter().for_each(|&(k, v)| {
+                    count(k);
+                    count(v);
+                });
+                o.appended.iter().for_each(|&i| count(i));
+            }
+            _ => {}
+        }
+    }
+    refs
 }
 
 impl Machine<'_> {
@@ -25,11 +81,15 @@ impl Machine<'_> {
     /// Limit errors for over-deep or over-large values (shared containers are copied per
     /// reference); format errors for unhashable keys or unfinished objects.
     pub(crate) fn into_value(mut self, root: Id) -> Result<Value, LoadError> {
+        let mut refs = reference_counts(&self.nodes);
+        if let Some(r) = refs.get_mut(root as usize) {
+            *r = r.saturating_add(1).min(2);
+        }
         self.enter(0)?;
         if !self.is_container(root)? {
-            return self.leaf_value(root);
+            return self.leaf_value(root, &refs);
         }
-        let mut stack = vec![self.frame(root, 0)?];
+        let mut stack = vec![self.frame(root, 0, &refs)?];
         loop {
             let Some(top) = stack.last_mut() else {
                 return Err(bad(self.at, "internal: empty conversion stack"));
@@ -38,10 +98,10 @@ impl Machine<'_> {
                 let depth = top.depth + 1;
                 self.enter(depth)?;
                 if self.is_container(child)? {
-                    let f = self.frame(child, depth)?;
+                    let f = self.frame(child, depth, &refs)?;
                     stack.push(f);
                 } else {
-                    let v = self.leaf_value(child)?;
+                    let v = self.leaf_value(child, &refs)?;
                     if let Some(top) = stack.last_mut() {
                         top.done.push(v);
                     }
@@ -51,7 +111,7 @@ impl Machine<'_> {
             let Some(finished) = stack.pop() else {
                 return Err(bad(self.at, "internal: empty conversion stack"));
             };
-            let v = self.assemble(finished)?;
+            let v = self.assemble(finished, &refs)?;
             match stack.last_mut() {
                 Some(parent) => parent.done.push(v),
                 None => return Ok(v),
@@ -80,31 +140,87 @@ impl Machine<'_> {
         ))
     }
 
-    /// The children of a container, in the order [`Machine::assemble`] consumes them.
-    fn frame(&self, id: Id, depth: u64) -> Result<Frame, LoadError> {
-        let children = match self.node(id)? {
-            Node::List(ids) | Node::Tuple(ids) | Node::Set(ids) => ids.clone(),
-            Node::Dict(d) => {
-                let mut c: Vec<Id> = d.items.iter().map(|&(_, v)| v).collect();
-                if let Some(s) = d.state {
-                    c.extend(self.state_items(s)?.into_iter().map(|(_, v)| v));
-                }
-                c
-            }
-            Node::Object(o) => {
-                let mut c = o.args.clone();
-                c.extend(o.state);
-                for &(k, v) in &o.items {
-                    c.push(k);
-                    c.push(v);
-                }
-                c.extend(o.appended.iter().copied());
-                c
-            }
+    /// The frame of a container: its shape and its children in the order
+    /// [`Machine::assemble`] consumes them.
+    fn frame(&mut self, id: Id, depth: u64, refs: &[u8]) -> Result<Frame, LoadError> {
+        // The state dict of a BUILD is flattened into attributes.
+        let state_items = match self.node(id)? {
+            Node::Dict(d) => match d.state {
+                Some(s) => self.state_items(s)?,
+                None => Vec::new(),
+            },
             _ => Vec::new(),
         };
+        let at = self.at;
+        let split = move |node: Node| -> Result<(Shape, Vec<Id>), LoadError> {
+            Ok(match node {
+                Node::List(ids) => (Shape::List, ids),
+                Node::Tuple(ids) => (Shape::Tuple, ids),
+                Node::Set(ids) => (Shape::Set, ids),
+                Node::Dict(d) => {
+                    let (keys, mut children): (Vec<Id>, Vec<Id>) = d.items.into_iter().unzip();
+                    let (attr_names, attr_values): (Vec<Id>, Vec<Id>) =
+                        state_items.into_iter().unzip();
+                    children.extend(attr_values);
+                    (
+                        Shape::Dict {
+                            kind: d.kind,
+                            keys,
+                            attr_names,
+                        },
+                        children,
+                    )
+                }
+                Node::Object(o) => {
+                    let mut c = o.args.clone();
+                    c.extend(o.state);
+                    for &(k, v) in &o.items {
+                        c.push(k);
+                        c.push(v);
+                    }
+                    c.extend(o.appended.iter().copied());
+                    (
+                        Shape::Object {
+                            module: o.module,
+                            name: o.name,
+                            args: o.args.len(),
+                            state: o.state.is_some(),
+                            items: o.items.len(),
+                            appended: o.appended.len(),
+                        },
+                        c,
+                    )
+                }
+                _ => return Err(bad(at, "internal: leaf converted as a container")),
+            })
+        };
+        let (shape, children) = if refs.get(id as usize).copied() == Some(1) {
+            let node = std::mem::replace(self.node_mut(id)?, Node::None);
+            split(node)?
+        } else {
+            let copy = match self.node(id)? {
+                Node::List(v) => Node::List(v.clone()),
+                Node::Tuple(v) => Node::Tuple(v.clone()),
+                Node::Set(v) => Node::Set(v.clone()),
+                Node::Dict(d) => Node::Dict(Box::new(DictNode {
+                    kind: d.kind,
+                    items: d.items.clone(),
+                    state: d.state,
+                })),
+                Node::Object(o) => Node::Object(Box::new(ObjectNode {
+                    module: o.module.clone(),
+                    name: o.name.clone(),
+                    args: o.args.clone(),
+                    state: o.state,
+                    items: o.items.clone(),
+                    appended: o.appended.clone(),
+                })),
+                _ => return Err(bad(at, "internal: leaf converted as a container")),
+            };
+            split(copy)?
+        };
         Ok(Frame {
-            id,
+            shape,
             depth,
             children,
             done: Vec::new(),
@@ -112,41 +228,43 @@ impl Machine<'_> {
     }
 
     /// Builds a container from its converted children.
-    fn assemble(&mut self, f: Frame) -> Result<Value, LoadError> {
+    fn assemble(&mut self, f: Frame, refs: &[u8]) -> Result<Value, LoadError> {
         let mut done = f.done.into_iter();
         let mut next = || {
             done.next()
                 .ok_or_else(|| LoadError::format("internal: missing child", Location::none()))
         };
-        Ok(match self.node(f.id)? {
-            Node::List(_) => Value::List(std::iter::from_fn(|| next().ok()).collect()),
-            Node::Tuple(_) => Value::Tuple(std::iter::from_fn(|| next().ok()).collect()),
-            Node::Set(_) => Value::Set(std::iter::from_fn(|| next().ok()).collect()),
-            Node::Dict(d) => {
-                let (kind, keys, state) = (
-                    d.kind,
-                    d.items.iter().map(|&(k, _)| k).collect::<Vec<_>>(),
-                    d.state,
-                );
+        Ok(match f.shape {
+            Shape::List => Value::List(std::iter::from_fn(|| next().ok()).collect()),
+            Shape::Tuple => Value::Tuple(std::iter::from_fn(|| next().ok()).collect()),
+            Shape::Set => Value::Set(std::iter::from_fn(|| next().ok()).collect()),
+            Shape::Dict {
+                kind,
+                keys,
+                attr_names,
+            } => {
                 let mut out = Dict::new(kind);
+                out.items.reserve(keys.len());
                 for k in keys {
-                    let key = self.key(k, f.depth + 1)?;
+                    let key = self.key(k, f.depth + 1, refs)?;
                     out.items.insert(key, next()?);
                 }
-                if let Some(s) = state {
-                    for (name, _) in self.state_items(s)? {
-                        let Node::Str(name) = self.node(name)? else {
-                            return Err(bad(self.at, "attribute name is not a string"));
-                        };
-                        out.attrs.insert(name.to_string(), next()?);
-                    }
+                for name in attr_names {
+                    let Node::Str(name) = self.node(name)? else {
+                        return Err(bad(self.at, "attribute name is not a string"));
+                    };
+                    out.attrs.insert(name.to_string(), next()?);
                 }
                 Value::Dict(out)
             }
-            Node::Object(o) => {
-                let (module, name) = (o.module.clone(), o.name.clone());
-                let (n_args, has_state, n_items, n_appended) =
-                    (o.args.len(), o.state.is_some(), o.items.len(), o.appended.len());
+            Shape::Object {
+                module,
+                name,
+                args: n_args,
+                state: has_state,
+                items: n_items,
+                appended,
+            } => {
                 let mut args = Vec::new();
                 for _ in 0..n_args {
                     args.push(next()?);
@@ -156,7 +274,7 @@ impl Machine<'_> {
                 for _ in 0..n_items {
                     items.push((next()?, next()?));
                 }
-                for i in 0..n_appended {
+                for i in 0..appended {
                     items.push((Value::Int(i as i64), next()?));
                 }
                 Value::Object(Box::new(Object {
@@ -167,14 +285,26 @@ impl Machine<'_> {
                     items,
                 }))
             }
-            _ => return Err(bad(self.at, "internal: leaf converted as a container")),
         })
     }
 
-    /// A node that holds no other node.
-    fn leaf_value(&self, id: Id) -> Result<Value, LoadError> {
+    /// A node that holds no other node (moved out when referenced once).
+    fn leaf_value(&mut self, id: Id, refs: &[u8]) -> Result<Value, LoadError> {
+        if refs.get(id as usize).copied() == Some(1)
+            && matches!(self.node(id)?, Node::Str(_) | Node::Value(_))
+        {
+            match std::mem::replace(self.node_mut(id)?, Node::None) {
+                Node::Str(s) => return Ok(Value::Str(s.into_string())),
+                Node::Value(v) => return Ok(*v),
+                _ => return Err(bad(self.at, "internal: leaf changed kind")),
+            }
+        }
+        self.leaf_of(self.node(id)?)
+    }
+
+    fn leaf_of(&self, node: &Node) -> Result<Value, LoadError> {
         let at = self.at;
-        Ok(match self.node(id)? {
+        Ok(match node {
             Node::None => Value::None,
             Node::Bool(b) => Value::Bool(*b),
             Node::Int(i) => Value::Int(*i),
@@ -217,7 +347,10 @@ impl Machine<'_> {
                 }))
             }
             Node::PendingTensor => {
-                return Err(bad(at, "a torch.Tensor made by NEWOBJ was never given its state"));
+                return Err(bad(
+                    at,
+                    "a torch.Tensor made by NEWOBJ was never given its state",
+                ));
             }
             Node::List(_) | Node::Tuple(_) | Node::Set(_) | Node::Dict(_) | Node::Object(_) => {
                 return Err(bad(at, "internal: container converted as a leaf"));
@@ -227,9 +360,15 @@ impl Machine<'_> {
 
     /// A dict key: the hashable scalars and tuples of them (recursion bounded by
     /// `max_nesting`; key frames are small).
-    fn key(&mut self, id: Id, depth: u64) -> Result<Key, LoadError> {
+    fn key(&mut self, id: Id, depth: u64, refs: &[u8]) -> Result<Key, LoadError> {
         self.enter(depth)?;
         let at = self.at;
+        if refs.get(id as usize).copied() == Some(1)
+            && let Node::Str(_) = self.node(id)?
+            && let Node::Str(s) = std::mem::replace(self.node_mut(id)?, Node::None)
+        {
+            return Ok(Key::Str(s.into_string()));
+        }
         Ok(match self.node(id)? {
             Node::None => Key::None,
             Node::Bool(b) => Key::Bool(*b),
@@ -249,7 +388,7 @@ impl Machine<'_> {
                 let ids = ids.clone();
                 let mut keys = Vec::new();
                 for k in ids {
-                    keys.push(self.key(k, depth + 1)?);
+                    keys.push(self.key(k, depth + 1, refs)?);
                 }
                 Key::Tuple(keys)
             }

@@ -67,7 +67,10 @@ pub(crate) enum Global {
     RebuildFromTypeV2,
     Jit(Jit),
     /// A class kept as an inert record (inert mode, or TorchScript's `__torch__` classes).
-    Class { module: String, name: String },
+    Class {
+        module: String,
+        name: String,
+    },
 }
 
 impl Global {
@@ -252,13 +255,14 @@ fn allowlisted(module: &str, name: &str, torchscript: bool) -> Option<Global> {
         ("torch", n) if OTHER_DTYPES.contains(&n) => Global::OtherDType(n.to_owned()),
         ("torch", n) if QSCHEMES.contains(&n) => Global::QScheme(n.to_owned()),
         ("torch" | "torch.cuda" | "torch.sparse" | "torch.cuda.sparse", n)
-            if n
-                .strip_suffix("Tensor")
+            if n.strip_suffix("Tensor")
                 .is_some_and(|p| TENSOR_CLASS_PREFIXES.contains(&p)) =>
         {
             Global::TensorClass(format!("{module}.{n}"))
         }
-        ("torch.jit._pickle", "restore_type_tag") if torchscript => Global::Jit(Jit::RestoreTypeTag),
+        ("torch.jit._pickle", "restore_type_tag") if torchscript => {
+            Global::Jit(Jit::RestoreTypeTag)
+        }
         (
             "torch.jit._pickle",
             "build_intlist" | "build_tensorlist" | "build_doublelist" | "build_boollist",

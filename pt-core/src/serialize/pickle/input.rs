@@ -21,6 +21,11 @@ pub(crate) trait Input {
     /// The bytes up to (not including) the next `\n`, which is consumed.
     fn line(&mut self) -> Result<Cow<'_, [u8]>, LoadError>;
 
+    /// The total length when the whole pickle is in memory (a sizing hint).
+    fn exact_len(&self) -> Option<u64> {
+        None
+    }
+
     /// The next byte.
     fn byte(&mut self) -> Result<u8, LoadError> {
         let b = self.take(1)?;
@@ -56,6 +61,10 @@ impl<'a> SliceInput<'a> {
 }
 
 impl Input for SliceInput<'_> {
+    fn exact_len(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
+
     fn pos(&self) -> u64 {
         self.base + self.pos as u64
     }
@@ -66,7 +75,10 @@ impl Input for SliceInput<'_> {
 
     fn take(&mut self, n: usize) -> Result<Cow<'_, [u8]>, LoadError> {
         let end = self.pos.checked_add(n).ok_or_else(|| eof(self.pos()))?;
-        let s = self.data.get(self.pos..end).ok_or_else(|| eof(self.pos()))?;
+        let s = self
+            .data
+            .get(self.pos..end)
+            .ok_or_else(|| eof(self.pos()))?;
         self.pos = end;
         Ok(Cow::Borrowed(s))
     }
@@ -135,9 +147,9 @@ impl<S: Source + ?Sized> Input for StreamInput<'_, S> {
             return Err(eof(self.pos));
         }
         let mut v = vec![0u8; n];
-        self.reader.read_exact(&mut v).map_err(|e| {
-            LoadError::io(format!("reading the pickle at byte {}", self.pos), e)
-        })?;
+        self.reader
+            .read_exact(&mut v)
+            .map_err(|e| LoadError::io(format!("reading the pickle at byte {}", self.pos), e))?;
         self.pos += n as u64;
         Ok(Cow::Owned(v))
     }

@@ -8,10 +8,9 @@
 //! `INST`/`OBJ` (text-form object creation), `PERSID` (text persistent ids, which torch never
 //! writes), `STRING`/`UNICODE` (escaped text forms) and the out-of-band buffer opcodes.
 
-use std::collections::HashMap;
-
 use super::globals::{Global, StorageKind, resolve};
 use super::input::Input;
+use super::memo::Memo;
 use crate::dtype::DType;
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::limits::Limits;
@@ -98,7 +97,7 @@ pub(crate) struct Machine<'p> {
     pub(super) nodes: Vec<Node>,
     stack: Vec<Id>,
     marks: Vec<usize>,
-    memo: HashMap<u32, Id>,
+    memo: Memo,
     pub(super) mode: UnpicklerMode,
     torchscript: bool,
     pub(super) limits: Limits,
@@ -125,7 +124,7 @@ impl<'p> Machine<'p> {
             nodes: Vec::new(),
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: HashMap::new(),
+            memo: Memo::default(),
             mode,
             torchscript,
             limits: limits.clone(),
@@ -185,7 +184,9 @@ impl<'p> Machine<'p> {
         if self.stack.len() <= self.frame_base() {
             return Err(bad(self.at, "stack underflow"));
         }
-        self.stack.pop().ok_or_else(|| bad(self.at, "stack underflow"))
+        self.stack
+            .pop()
+            .ok_or_else(|| bad(self.at, "stack underflow"))
     }
 
     fn top(&self) -> Result<Id, LoadError> {
@@ -208,7 +209,7 @@ impl<'p> Machine<'p> {
 
     fn memo_put(&mut self, index: u32) -> Result<(), LoadError> {
         let top = self.top()?;
-        if !self.memo.contains_key(&index) {
+        if self.memo.is_free(index) {
             let at = self.at;
             Limits::check(
                 "max_memo_entries",
@@ -222,9 +223,9 @@ impl<'p> Machine<'p> {
     }
 
     fn memo_get(&mut self, index: u32) -> Result<(), LoadError> {
-        let id = *self
+        let id = self
             .memo
-            .get(&index)
+            .get(index)
             .ok_or_else(|| bad(self.at, format!("memo key {index} was never stored")))?;
         self.push(id)
     }
@@ -277,6 +278,12 @@ impl<'p> Machine<'p> {
     /// Format, unsupported, limit and unsafe-global errors, each at the opcode's offset.
     pub(crate) fn run<I: Input>(&mut self, input: &mut I) -> Result<Id, LoadError> {
         let start = input.pos();
+        if let Some(len) = input.exact_len() {
+            // Opcodes average well over 3 bytes; the pickle's bytes are real, so this is
+            // proportional to memory the input already occupies.
+            let hint = (len / 3).min(self.limits.max_values);
+            self.nodes.reserve(usize::try_from(hint).unwrap_or(0));
+        }
         loop {
             self.at = input.pos();
             let at = self.at;
@@ -362,8 +369,8 @@ impl<'p> Machine<'p> {
                 }
                 b'F' => {
                     let s = self.line_str(input)?;
-                    let v = parse_float(s.trim())
-                        .ok_or_else(|| bad(at, format!("bad FLOAT {s:?}")))?;
+                    let v =
+                        parse_float(s.trim()).ok_or_else(|| bad(at, format!("bad FLOAT {s:?}")))?;
                     self.push_new(Node::Float(v))?;
                 }
                 b'X' => {
@@ -608,18 +615,20 @@ impl<'p> Machine<'p> {
             return Err(bad(at, "persistent id is not a tuple"));
         };
         let items = items.clone();
-        let tag = items
-            .first()
-            .map(|&i| self.ascii(i))
-            .transpose()?
-            .unwrap_or_default();
-        if tag == "module" && self.mode == UnpicklerMode::Inert && items.len() == 4 {
+        let tag = match items.first() {
+            Some(&i) => match self.node(i)? {
+                Node::Str(s) => s.clone(),
+                _ => self.ascii(i)?.into(),
+            },
+            None => "".into(),
+        };
+        if &*tag == "module" && self.mode == UnpicklerMode::Inert && items.len() == 4 {
             return items
                 .get(1)
                 .copied()
                 .ok_or_else(|| bad(at, "module id without class"));
         }
-        if tag != "storage" || !(items.len() == 5 || items.len() == 6) {
+        if &*tag != "storage" || !(items.len() == 5 || items.len() == 6) {
             return Err(bad(
                 at,
                 format!(
@@ -707,8 +716,9 @@ impl<'p> Machine<'p> {
     /// An integer node that must be ≥ 0.
     pub(super) fn non_negative(&self, id: Id, what: &str) -> Result<u64, LoadError> {
         match self.node(id)? {
-            Node::Int(i) => u64::try_from(*i)
-                .map_err(|_| bad(self.at, format!("{what} is negative: {i}"))),
+            Node::Int(i) => {
+                u64::try_from(*i).map_err(|_| bad(self.at, format!("{what} is negative: {i}")))
+            }
             Node::Bool(b) => Ok(u64::from(*b)),
             _ => Err(bad(self.at, format!("{what} is not an integer"))),
         }
@@ -716,7 +726,7 @@ impl<'p> Machine<'p> {
 }
 
 fn pairs(items: &[Id]) -> Option<Vec<(Id, Id)>> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return None;
     }
     Some(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
@@ -829,7 +839,9 @@ mod tests {
         assert_eq!(int_of(long_node(&[0xFF])), Some(-1));
         assert_eq!(int_of(long_node(&[0x00, 0x80])), Some(-32768));
         assert_eq!(
-            int_of(long_node(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])),
+            int_of(long_node(&[
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+            ])),
             Some(-1)
         );
         let big = long_node(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40]);

@@ -5,6 +5,7 @@ mod convert;
 mod globals;
 mod input;
 mod machine;
+mod memo;
 mod rebuild;
 mod reduce;
 pub(crate) mod writer;

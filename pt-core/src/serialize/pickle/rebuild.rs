@@ -148,8 +148,8 @@ impl Machine<'_> {
         let Node::Storage(s) = self.node(storage)? else {
             return Err(bad(at, "tensor rebuild: first argument is not a storage"));
         };
-        let key = format!("storage key {}", s.key);
-        let ctx = |e: LoadError| e.for_tensor(&key);
+        let key = || format!("storage key {}", s.key);
+        let ctx = |e: LoadError| e.for_tensor(&key());
         let offset = self.non_negative(offset, "storage offset").map_err(ctx)?;
         let offset = usize::try_from(offset)
             .map_err(|_| bad(at, "storage offset too large"))
@@ -170,7 +170,7 @@ impl Machine<'_> {
         let oob = |e: crate::error::Error| {
             LoadError::format(
                 format!("tensor view does not fit its storage: {e}"),
-                Location::at(at).for_tensor(&key),
+                Location::at(at).for_tensor(key()),
             )
         };
         layout::check_view("load", dtype, &shape, &stride, offset, s.byte_len).map_err(oob)?;

@@ -11,7 +11,10 @@ impl Machine<'_> {
     fn global(&self, id: Id, op: &str) -> Result<Global, LoadError> {
         match self.node(id)? {
             Node::Global(g) => Ok((**g).clone()),
-            _ => Err(bad(self.at, format!("{op} on something that is not a class"))),
+            _ => Err(bad(
+                self.at,
+                format!("{op} on something that is not a class"),
+            )),
         }
     }
 
@@ -235,7 +238,10 @@ impl Machine<'_> {
                 return Ok(());
             }
             Node::Dict(_) => {
-                return Err(bad(at, "BUILD on a plain dict (only OrderedDict has state)"));
+                return Err(bad(
+                    at,
+                    "BUILD on a plain dict (only OrderedDict has state)",
+                ));
             }
             Node::Value(v) if v.as_tensor().is_some() => {
                 return Err(self.unsupported("BUILD state on a tensor or parameter"));
@@ -261,7 +267,10 @@ impl Machine<'_> {
                     _ => Err(bad(self.at, "mapping item is not a (key, value) pair")),
                 })
                 .collect(),
-            _ => Err(bad(self.at, "mapping argument is not a dict or list of pairs")),
+            _ => Err(bad(
+                self.at,
+                "mapping argument is not a dict or list of pairs",
+            )),
         }
     }
 

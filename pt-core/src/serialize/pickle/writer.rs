@@ -126,8 +126,7 @@ impl Pickler<'_> {
             return;
         }
         self.out.push(b'X');
-        self.out
-            .extend_from_slice(&(s.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(&(s.len() as u32).to_le_bytes());
         self.out.extend_from_slice(s.as_bytes());
         let i = self.memoize();
         self.strings.insert(s.to_owned(), i);
@@ -244,7 +243,7 @@ impl Pickler<'_> {
                 self.global("torch._utils", "_rebuild_parameter");
                 self.tensor(t, false)?;
                 self.bool(t.requires_grad());
-                self.empty_ordered_dict();
+                self.empty_ordered_dict_open();
                 self.out.push(0x87);
                 self.memoize();
                 self.out.push(b'R');
@@ -336,14 +335,14 @@ impl Pickler<'_> {
         match dict.kind {
             DictKind::Ordered => {
                 self.empty_ordered_dict_open();
-                self.setitems(dict.items.iter().map(|(k, v)| (k, v)), depth)?;
+                self.setitems(dict.items.iter(), depth)?;
                 self.state(dict, depth)?;
             }
             DictKind::Counter => {
                 self.global("collections", "Counter");
                 self.out.push(b'}');
                 self.memoize();
-                self.setitems(dict.items.iter().map(|(k, v)| (k, v)), depth)?;
+                self.setitems(dict.items.iter(), depth)?;
                 self.out.push(0x85);
                 self.memoize();
                 self.out.push(b'R');
@@ -358,7 +357,7 @@ impl Pickler<'_> {
                 }
                 self.out.push(b'}');
                 self.memoize();
-                self.setitems(dict.items.iter().map(|(k, v)| (k, v)), depth)?;
+                self.setitems(dict.items.iter(), depth)?;
             }
         }
         Ok(())
@@ -424,10 +423,6 @@ impl Pickler<'_> {
         self.memoize();
     }
 
-    fn empty_ordered_dict(&mut self) {
-        self.empty_ordered_dict_open();
-    }
-
     /// `_rebuild_tensor_v2(pid, offset, size, stride, requires_grad, OrderedDict())`, or
     /// `_rebuild_tensor_v3(…, dtype)` for dtypes without a legacy storage class.
     fn tensor(&mut self, t: &Tensor, requires_grad: bool) -> Result<(), SaveError> {
@@ -453,7 +448,7 @@ impl Pickler<'_> {
             Ok(())
         })?;
         self.bool(requires_grad);
-        self.empty_ordered_dict();
+        self.empty_ordered_dict_open();
         if legacy.is_none() {
             self.global("torch", dtype.name());
         }
@@ -470,7 +465,10 @@ impl Pickler<'_> {
         let dtype = t.dtype();
         let index = match self.by_storage.get(&storage.id()) {
             Some(&i) => {
-                let e = self.storages.get(i).ok_or_else(|| self.unsupported("storage"))?;
+                let e = self
+                    .storages
+                    .get(i)
+                    .ok_or_else(|| self.unsupported("storage"))?;
                 if e.dtype != dtype && storage.nbytes() > 0 {
                     return Err(SaveError::SharedStorageDtype {
                         first_path: e.first_path.clone(),
@@ -546,7 +544,10 @@ mod tests {
 
     #[test]
     fn longs_are_minimal() {
-        assert_eq!(minimal_long(&(1i64 << 40).to_le_bytes()), vec![0, 0, 0, 0, 0, 1]);
+        assert_eq!(
+            minimal_long(&(1i64 << 40).to_le_bytes()),
+            vec![0, 0, 0, 0, 0, 1]
+        );
         assert_eq!(minimal_long(&(-1i64).to_le_bytes()), vec![0xFF]);
         assert_eq!(minimal_long(&(128i64).to_le_bytes()), vec![0x80, 0]);
         assert_eq!(minimal_long(&(-129i64).to_le_bytes()), vec![0x7F, 0xFF]);
@@ -565,11 +566,13 @@ mod tests {
         assert_eq!(
             p.data,
             [
-                &[0x80, 2, b']', b'q', 0, b'(', b'K', 5, b'M', 0x60, 0xEA, b'J'][..],
+                &[
+                    0x80, 2, b']', b'q', 0, b'(', b'K', 5, b'M', 0x60, 0xEA, b'J'
+                ][..],
                 &(-5i32).to_le_bytes(),
-                &[b'G'],
+                b"G",
                 &1.5f64.to_be_bytes(),
-                &[b'e', b'.'],
+                b"e.",
             ]
             .concat()
         );

@@ -1,0 +1,129 @@
+//! The PyTorch serialization docs' `MyModule` (`l0 = Linear(4, 2)`, `l1 = Linear(2, 1)`,
+//! `forward = l1(relu(l0(x)))`) as a `#[derive(Module)]` struct: print it and its state
+//! dict, save and reload it, load a checkpoint written by real PyTorch, and check the
+//! forward pass against PyTorch's output.
+//!
+//! Run with `cargo run --example mymodule`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use pt::core::serialize;
+use pt::core::{DType, Generator, Tensor};
+use pt::nn::{Forward, LoadOptions, Module, functional, repr};
+
+#[derive(Module)]
+struct MyModule {
+    l0: pt::nn::Linear,
+    l1: pt::nn::Linear,
+}
+
+impl MyModule {
+    fn new(generator: &mut Generator) -> MyModule {
+        MyModule {
+            l0: pt::nn::Linear::new(4, 2, true, generator),
+            l1: pt::nn::Linear::new(2, 1, true, generator),
+        }
+    }
+}
+
+impl Forward for MyModule {
+    fn forward(&self, x: &Tensor) -> pt::core::Result<Tensor> {
+        self.l1.forward(&functional::relu(&self.l0.forward(x)?)?)
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<bool, Box<dyn std::error::Error>> {
+    let model = MyModule::new(&mut Generator::new(0));
+    println!(">>> print(model)\n{}\n", model.display());
+    println!(
+        ">>> model.state_dict()\n{}\n",
+        repr::state_dict(&model.state_dict())
+    );
+
+    // Save with pt's writer (torch.load(weights_only=True) opens the file) and load it back.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("model.pt");
+    serialize::save_state_dict(&model.state_dict(), &path)?;
+    let reloaded = serialize::load_state_dict(&path, None)?;
+    let mut fresh = MyModule::new(&mut Generator::new(1));
+    let report = fresh.load_state_dict(&reloaded, &LoadOptions::new())?;
+    println!(">>> new_model.load_state_dict(torch.load('model.pt'))\n{report}\n");
+
+    // A checkpoint written by PyTorch itself.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let torch_state = serialize::load_state_dict(fixtures.join("mymodule_state.pt"), None)?;
+    let report = fresh.load_state_dict(&torch_state, &LoadOptions::new())?;
+    println!(">>> model.load_state_dict(<tests/fixtures/mymodule_state.pt>)\n{report}\n");
+
+    // What a broken checkpoint looks like: every problem at once, plus hints.
+    let mut broken = torch_state.clone();
+    if let Some(bias) = broken.remove("l1.bias") {
+        broken.insert_value("l1.bais", bias);
+    }
+    let error = MyModule::new(&mut Generator::new(2))
+        .load_state_dict(&broken, &LoadOptions::new())
+        .expect_err("a renamed key cannot load strictly");
+    println!(">>> (the same checkpoint with l1.bias renamed to l1.bais)\n{error}\n");
+
+    // Forward on PyTorch's recorded input; compare with its recorded output.
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        fixtures.join("mymodule_state.json"),
+    )?)?;
+    let x = nested(&meta["forward"]["input"])?;
+    let want = nested(&meta["forward"]["output"])?;
+    let got = fresh.forward(&x)?;
+    println!(">>> model(x)\n{got}\n");
+    let diff = got
+        .to_vec_f64()?
+        .iter()
+        .zip(want.to_vec_f64()?)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f64, f64::max);
+    let ok = got.shape() == want.shape() && diff <= 1e-6;
+    println!(
+        "max |rust - pytorch| = {diff:.3e} over {} outputs: {}",
+        want.numel(),
+        if ok { "OK (<= 1e-6)" } else { "MISMATCH" }
+    );
+    Ok(ok)
+}
+
+/// A nested JSON list of numbers as a float32 tensor.
+fn nested(v: &serde_json::Value) -> Result<Tensor, Box<dyn std::error::Error>> {
+    fn walk(
+        v: &serde_json::Value,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f64>,
+    ) -> Option<()> {
+        match v {
+            serde_json::Value::Array(items) => {
+                if shape.len() == depth {
+                    shape.push(items.len());
+                }
+                items
+                    .iter()
+                    .try_for_each(|i| walk(i, depth + 1, shape, out))
+            }
+            other => {
+                out.push(other.as_f64()?);
+                Some(())
+            }
+        }
+    }
+    let (mut shape, mut data) = (Vec::new(), Vec::new());
+    walk(v, 0, &mut shape, &mut data).ok_or("fixture JSON: expected nested lists of numbers")?;
+    Ok(Tensor::from_vec(data, &shape)?.to_dtype(DType::F32)?)
+}

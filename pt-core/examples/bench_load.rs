@@ -1,0 +1,94 @@
+//! Times checkpoint loading and saving against the floor of reading the same file.
+//!
+//! `cargo run --release -p pt-core --example bench_load [-- SMALL LARGE_MIB]`
+//!
+//! Builds a state dict of SMALL small tensors (default 10 000) plus four large ones of
+//! LARGE_MIB MiB each (default 32), saves it to a temporary file, then reports the best of
+//! several runs of: `std::fs::read` of the file (the floor), `load`, `load` with mmap, and
+//! `save`, with each time as a ratio of the floor.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pt_core::serialize::{self, LoadOptions};
+use pt_core::{StateDict, Tensor};
+
+fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn state_dict(small: usize, large_mib: usize) -> StateDict {
+    let mut sd = StateDict::new();
+    for i in 0..small {
+        let n = 16 + (i * 37) % 241;
+        let values: Vec<f32> = (0..n).map(|j| (i + j) as f32 * 0.5).collect();
+        sd.insert(
+            format!("layers.{}.block.{}.weight", i / 10, i % 10),
+            Tensor::from_slice_1d(&values),
+        );
+    }
+    let elems = large_mib * (1 << 20) / 4;
+    for i in 0..4 {
+        let values: Vec<f32> = (0..elems).map(|j| (j % 1000) as f32).collect();
+        sd.insert(format!("embed.{i}.weight"), Tensor::from_slice_1d(&values));
+    }
+    sd
+}
+
+fn report(name: &str, d: Duration, floor: Duration) {
+    println!(
+        "{name:<22} {:>9.2} ms   {:>6.2}x the plain read",
+        d.as_secs_f64() * 1e3,
+        d.as_secs_f64() / floor.as_secs_f64().max(1e-9)
+    );
+}
+
+fn bench(label: &str, sd: &StateDict, dir: &Path) {
+    let path = dir.join(format!("{label}.pt"));
+    let value = sd.to_value();
+    serialize::save(&value, &path).expect("save");
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "\n== {label}: {} tensors, {:.1} MiB file",
+        sd.len(),
+        size as f64 / (1 << 20) as f64
+    );
+    let runs = 5;
+    let floor = best_of(runs, || {
+        std::hint::black_box(std::fs::read(&path).expect("read"));
+    });
+    let load = best_of(runs, || {
+        std::hint::black_box(serialize::load(&path).expect("load"));
+    });
+    let mmap = best_of(runs, || {
+        let v = serialize::load_with(&path, &LoadOptions::new().mmap(true)).expect("mmap load");
+        std::hint::black_box(v);
+    });
+    let save_path = dir.join(format!("{label}.resave.pt"));
+    let save = best_of(runs, || serialize::save(&value, &save_path).expect("save"));
+    report("std::fs::read (floor)", floor, floor);
+    report("load", load, floor);
+    report("load, mmap", mmap, floor);
+    report("save", save, floor);
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let small = args.first().copied().unwrap_or(10_000);
+    let large_mib = args.get(1).copied().unwrap_or(32);
+    let dir = std::env::temp_dir().join(format!("pt-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    bench("many_small", &state_dict(small, 0), &dir);
+    bench("small_and_large", &state_dict(small, large_mib), &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
