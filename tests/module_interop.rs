@@ -176,7 +176,7 @@ fn check_python_module(dir: &Path, file: &str, spec: &Json) {
 }
 
 #[test]
-fn pytorch_loads_pt_modules_and_pt_loads_pytorch_modules() {
+fn interop_pytorch_loads_pt_modules_and_pt_loads_pytorch_modules() {
     let Ok(python) = std::env::var("PT_INTEROP_PYTHON") else {
         println!("skipped: set PT_INTEROP_PYTHON to a python with torch to run the interop test");
         return;

@@ -36,7 +36,7 @@ impl Tensor {
     /// (shared) when the dtype already matches, as PyTorch's `.to()`.
     ///
     /// # Errors
-    /// [`Error::DType`] when either dtype is a float8 type.
+    /// [`Error::DType`] when `dtype` is a float8 type (float8 sources decode exactly).
     pub fn to_dtype(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {
             return Ok(self.clone());

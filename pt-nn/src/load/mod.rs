@@ -16,7 +16,7 @@ use pt_core::{StateDict, Tensor, Value};
 pub use keymap::KeyMap;
 pub use report::{Hint, IncompatibleKeys, LoadFailure, LoadProblem, LoadStateDictError};
 
-pub(crate) use convert::{convert, write_into};
+pub(crate) use convert::write_into;
 pub(crate) use report::py_str;
 
 use crate::module::{Module, VisitorMut};
@@ -307,11 +307,13 @@ fn check_slot(key: &str, slot: &Tensor, pass: &mut Pass) {
         pass.staged.insert(key.to_owned(), input);
         return;
     }
-    match convert(&input, slot.dtype()) {
+    match input.to_dtype(slot.dtype()) {
         Ok(t) => {
             pass.staged.insert(key.to_owned(), t);
         }
-        Err(detail) => pass.problems.push(conversion(key, slot, &input, detail)),
+        Err(e) => pass
+            .problems
+            .push(conversion(key, slot, &input, e.to_string())),
     }
 }
 
