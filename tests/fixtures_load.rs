@@ -162,7 +162,8 @@ fn every_fixture_matches_its_description() {
     println!("checked {} fixtures: {}", checked.len(), checked.join(" "));
 }
 
-/// Fixtures whose data records cannot be mapped (deflated, or re-zipped without alignment).
+/// Fixtures whose data records cannot be mapped: deflated, or re-zipped by Python without
+/// 64-byte alignment (mmap refuses records not aligned for their dtype).
 const UNMAPPABLE: &[&str] = &["deflated", "zip64", "no_byteorder", "old_pointer_keys"];
 
 #[test]

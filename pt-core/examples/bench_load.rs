@@ -4,8 +4,9 @@
 //!
 //! Builds a state dict of SMALL small tensors (default 10 000) plus four large ones of
 //! LARGE_MIB MiB each (default 32), saves it to a temporary file, then reports the best of
-//! several runs of: `std::fs::read` of the file (the floor), `load`, `load` with mmap, and
-//! `save`, with each time as a ratio of the floor.
+//! several runs of: `std::fs::read` of the file (the floor), `load`, `load` with mmap,
+//! `load_bytes` of the file already in memory, and `save` (which includes `fsync`), with
+//! each time as a ratio of the floor.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -71,11 +72,17 @@ fn bench(label: &str, sd: &StateDict, dir: &Path) {
         let v = serialize::load_with(&path, &LoadOptions::new().mmap(true)).expect("mmap load");
         std::hint::black_box(v);
     });
+    let bytes = std::fs::read(&path).expect("read");
+    let parse = best_of(runs, || {
+        let v = serialize::load_bytes(&bytes, &LoadOptions::new()).expect("load bytes");
+        std::hint::black_box(v);
+    });
     let save_path = dir.join(format!("{label}.resave.pt"));
     let save = best_of(runs, || serialize::save(&value, &save_path).expect("save"));
     report("std::fs::read (floor)", floor, floor);
     report("load", load, floor);
     report("load, mmap", mmap, floor);
+    report("load_bytes (in memory)", parse, floor);
     report("save", save, floor);
 }
 

@@ -119,7 +119,7 @@ pub fn same_value(a: &Value, b: &Value, path: &str) -> Result<(), String> {
             Ok(())
         }
         (Value::Tensor(x), Value::Tensor(y)) | (Value::Parameter(x), Value::Parameter(y)) => {
-            same_tensor(x, y).or_else(|e| fail(e))
+            same_tensor(x, y).or_else(&fail)
         }
         _ => fail(format!("{} vs {}", a.kind(), b.kind())),
     }

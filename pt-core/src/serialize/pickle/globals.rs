@@ -76,12 +76,35 @@ pub(crate) enum Global {
 impl Global {
     /// `module.name` for messages.
     pub(crate) fn describe(&self) -> String {
-        match self {
-            Global::Class { module, name } => format!("{module}.{name}"),
-            Global::DType(d) => d.torch_name(),
-            Global::OtherDType(n) => format!("torch.{n}"),
-            other => format!("{other:?}"),
-        }
+        let fixed = match self {
+            Global::Class { module, name } => return format!("{module}.{name}"),
+            Global::DType(d) => return d.torch_name(),
+            Global::OtherDType(n) | Global::QScheme(n) => return format!("torch.{n}"),
+            Global::TensorClass(n) => return n.clone(),
+            Global::Storage(StorageKind::Typed(d)) => {
+                return format!("torch.{}", d.legacy_storage_name().unwrap_or("Storage"));
+            }
+            Global::Storage(StorageKind::Unsupported(n)) => return format!("torch.{n}"),
+            Global::Storage(StorageKind::Untyped) => "torch.storage.UntypedStorage",
+            Global::OrderedDict => "collections.OrderedDict",
+            Global::Counter => "collections.Counter",
+            Global::Set => "builtins.set",
+            Global::FrozenSet => "builtins.frozenset",
+            Global::ByteArray => "builtins.bytearray",
+            Global::Bytes => "builtins.bytes",
+            Global::Complex => "builtins.complex",
+            Global::Encode => "_codecs.encode",
+            Global::Size => "torch.Size",
+            Global::Device => "torch.device",
+            Global::Tensor => "torch.Tensor",
+            Global::Parameter => "torch.nn.parameter.Parameter",
+            Global::GetLayout => "torch.serialization._get_layout",
+            Global::Rebuild(_) => "a torch._utils rebuild function",
+            Global::RebuildFromTypeV2 => "torch._tensor._rebuild_from_type_v2",
+            Global::Jit(Jit::RestoreTypeTag) => "torch.jit._pickle.restore_type_tag",
+            Global::Jit(Jit::BuildList) => "a torch.jit._pickle list builder",
+        };
+        fixed.to_owned()
     }
 }
 

@@ -8,9 +8,10 @@
 //! `INST`/`OBJ` (text-form object creation), `PERSID` (text persistent ids, which torch never
 //! writes), `STRING`/`UNICODE` (escaped text forms) and the out-of-band buffer opcodes.
 
-use super::globals::{Global, StorageKind, resolve};
+use super::globals::{Global, resolve};
 use super::input::Input;
 use super::memo::Memo;
+use super::numbers::{decimal_node, long_node, parse_float};
 use crate::dtype::DType;
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::limits::Limits;
@@ -606,123 +607,6 @@ impl<'p> Machine<'p> {
         }
         Ok(())
     }
-
-    /// BINPERSID: `('storage', type, key, location, numel[, view])`, or, in inert mode,
-    /// the legacy `('module', class, file, source)` ids of whole-module saves.
-    fn persistent_load(&mut self, pid: Id) -> Result<Id, LoadError> {
-        let at = self.at;
-        let Node::Tuple(items) = self.node(pid)? else {
-            return Err(bad(at, "persistent id is not a tuple"));
-        };
-        let items = items.clone();
-        let tag = match items.first() {
-            Some(&i) => match self.node(i)? {
-                Node::Str(s) => s.clone(),
-                _ => self.ascii(i)?.into(),
-            },
-            None => "".into(),
-        };
-        if &*tag == "module" && self.mode == UnpicklerMode::Inert && items.len() == 4 {
-            return items
-                .get(1)
-                .copied()
-                .ok_or_else(|| bad(at, "module id without class"));
-        }
-        if &*tag != "storage" || !(items.len() == 5 || items.len() == 6) {
-            return Err(bad(
-                at,
-                format!(
-                    "persistent id must be ('storage', type, key, location, numel), found a {}-tuple tagged {tag:?}",
-                    items.len()
-                ),
-            ));
-        }
-        let get = |i: usize| items.get(i).copied().ok_or_else(|| bad(at, "short id"));
-        let kind = match self.node(get(1)?)? {
-            Node::Global(g) => match g.as_ref() {
-                Global::Storage(k) => k.clone(),
-                other => {
-                    return Err(bad(
-                        at,
-                        format!("storage type {} is not a storage class", other.describe()),
-                    ));
-                }
-            },
-            _ => return Err(bad(at, "storage type is not a class")),
-        };
-        let key = self.key_text(get(2)?)?;
-        let location = self.ascii(get(3)?)?;
-        let numel = self.non_negative(get(4)?, "storage numel")?;
-        let view = match items.get(5) {
-            Some(&v) => match self.node(v)? {
-                Node::None => None,
-                Node::Tuple(t) if t.len() == 3 => {
-                    let (k, o, n) = match t.as_slice() {
-                        &[k, o, n] => (k, o, n),
-                        _ => return Err(bad(at, "legacy view metadata is not a 3-tuple")),
-                    };
-                    Some((
-                        self.key_text(k)?,
-                        self.non_negative(o, "view offset")?,
-                        self.non_negative(n, "view size")?,
-                    ))
-                }
-                _ => return Err(bad(at, "legacy view metadata is not (key, offset, size)")),
-            },
-            None => None,
-        };
-        let dtype = match kind {
-            StorageKind::Typed(d) => d,
-            StorageKind::Untyped => DType::U8,
-            StorageKind::Unsupported(name) => {
-                return Err(LoadError::unsupported(
-                    format!("storage class {name}"),
-                    Location::at(at).for_tensor(format!("storage key {key}")),
-                ));
-            }
-        };
-        let req = PidRequest {
-            dtype,
-            key,
-            location,
-            numel,
-            view,
-            at,
-        };
-        let r = self.provider.storage(&req)?;
-        self.alloc(Node::Storage(Box::new(r)))
-    }
-
-    /// A str (or ASCII bytes) node as text.
-    pub(super) fn ascii(&self, id: Id) -> Result<String, LoadError> {
-        match self.node(id)? {
-            Node::Str(s) => Ok(s.to_string()),
-            Node::Value(v) => match v.as_ref() {
-                Value::Bytes(b) if b.is_ascii() => Ok(String::from_utf8_lossy(b).into_owned()),
-                _ => Err(bad(self.at, "expected a string")),
-            },
-            _ => Err(bad(self.at, "expected a string")),
-        }
-    }
-
-    /// A storage key: a string, or an integer formatted in decimal.
-    fn key_text(&self, id: Id) -> Result<String, LoadError> {
-        match self.node(id)? {
-            Node::Int(i) => Ok(i.to_string()),
-            _ => self.ascii(id),
-        }
-    }
-
-    /// An integer node that must be ≥ 0.
-    pub(super) fn non_negative(&self, id: Id, what: &str) -> Result<u64, LoadError> {
-        match self.node(id)? {
-            Node::Int(i) => {
-                u64::try_from(*i).map_err(|_| bad(self.at, format!("{what} is negative: {i}")))
-            }
-            Node::Bool(b) => Ok(u64::from(*b)),
-            _ => Err(bad(self.at, format!("{what} is not an integer"))),
-        }
-    }
 }
 
 fn pairs(items: &[Id]) -> Option<Vec<(Id, Id)>> {
@@ -730,79 +614,6 @@ fn pairs(items: &[Id]) -> Option<Vec<(Id, Id)>> {
         return None;
     }
     Some(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
-}
-
-/// A LONG1/LONG4 payload: little-endian two's complement.
-fn long_node(bytes: &[u8]) -> Node {
-    if bytes.is_empty() {
-        return Node::Int(0);
-    }
-    if bytes.len() <= 8 {
-        let neg = bytes.last().is_some_and(|b| b & 0x80 != 0);
-        let mut buf = [if neg { 0xFF } else { 0 }; 8];
-        for (dst, src) in buf.iter_mut().zip(bytes) {
-            *dst = *src;
-        }
-        return Node::Int(i64::from_le_bytes(buf));
-    }
-    // Wider payloads still fit in i64 when every extra byte is sign extension.
-    let (low, high) = bytes.split_at(8);
-    let low_val = i64::from_le_bytes(low.try_into().unwrap_or([0; 8]));
-    let fill = if low_val < 0 { 0xFF } else { 0 };
-    if high.iter().all(|&b| b == fill) {
-        Node::Int(low_val)
-    } else {
-        Node::Value(Box::new(Value::BigInt(bytes.to_vec())))
-    }
-}
-
-/// A decimal integer of any size, as an Int or BigInt node.
-fn decimal_node(text: &str) -> Option<Node> {
-    let t = text.trim();
-    if let Ok(v) = t.parse::<i64>() {
-        return Some(Node::Int(v));
-    }
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Magnitude as little-endian bytes: multiply by 10 and add, digit by digit.
-    let mut mag: Vec<u8> = Vec::new();
-    for d in digits.bytes() {
-        let mut carry = u32::from(d - b'0');
-        for b in &mut mag {
-            let v = u32::from(*b) * 10 + carry;
-            *b = (v & 0xFF) as u8;
-            carry = v >> 8;
-        }
-        while carry > 0 {
-            mag.push((carry & 0xFF) as u8);
-            carry >>= 8;
-        }
-    }
-    mag.push(0); // room for the sign bit
-    if neg {
-        let mut carry = 1u16;
-        for b in &mut mag {
-            let v = u16::from(!*b) + carry;
-            *b = (v & 0xFF) as u8;
-            carry = v >> 8;
-        }
-    }
-    Some(long_node(&mag))
-}
-
-/// Python's `float()` of a FLOAT opcode's text (`inf`, `nan` included).
-fn parse_float(t: &str) -> Option<f64> {
-    match t.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" => Some(f64::INFINITY),
-        "-inf" => Some(f64::NEG_INFINITY),
-        "nan" | "+nan" | "-nan" => Some(f64::NAN),
-        _ => t.parse().ok(),
-    }
 }
 
 fn opcode_name(op: u8) -> String {
@@ -820,50 +631,4 @@ fn opcode_name(op: u8) -> String {
         _ => return format!("0x{op:02x} (unknown)"),
     };
     format!("{name} (0x{op:02x})")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn int_of(n: Node) -> Option<i64> {
-        match n {
-            Node::Int(i) => Some(i),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn longs_decode() {
-        assert_eq!(int_of(long_node(&[])), Some(0));
-        assert_eq!(int_of(long_node(&[0xFF])), Some(-1));
-        assert_eq!(int_of(long_node(&[0x00, 0x80])), Some(-32768));
-        assert_eq!(
-            int_of(long_node(&[
-                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
-            ])),
-            Some(-1)
-        );
-        let big = long_node(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40]);
-        assert!(matches!(big, Node::Value(v) if matches!(*v, Value::BigInt(_))));
-        assert_eq!(int_of(decimal_node("-12").unwrap()), Some(-12));
-        // 2**70 and -(2**70)
-        match decimal_node("1180591620717411303424").unwrap() {
-            Node::Value(v) => match *v {
-                Value::BigInt(b) => assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]),
-                _ => panic!(),
-            },
-            _ => panic!(),
-        }
-        match decimal_node("-1180591620717411303424").unwrap() {
-            Node::Value(v) => match *v {
-                Value::BigInt(b) => {
-                    assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]);
-                }
-                _ => panic!(),
-            },
-            _ => panic!(),
-        }
-        assert!(decimal_node("12a").is_none());
-    }
 }

@@ -6,6 +6,8 @@ mod globals;
 mod input;
 mod machine;
 mod memo;
+mod numbers;
+mod persistent;
 mod rebuild;
 mod reduce;
 pub(crate) mod writer;
