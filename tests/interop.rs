@@ -351,7 +351,7 @@ fn check_module(name: &str, value: &Value, spec: &Json) {
 }
 
 #[test]
-fn pytorch_reads_rust_files_and_rust_reads_pytorch_files() {
+fn interop_pytorch_reads_rust_files_and_rust_reads_pytorch_files() {
     let Ok(python) = std::env::var("PT_INTEROP_PYTHON") else {
         println!("skipped: set PT_INTEROP_PYTHON to a python with torch to run the interop test");
         return;

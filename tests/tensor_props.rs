@@ -221,7 +221,7 @@ fn apply(t: &Tensor, m: &Model, op: &Op) -> Option<(Tensor, Model)> {
             let shape = if n == 0 {
                 vec![0, 1 + a % 3]
             } else {
-                let divisors: Vec<usize> = (1..=n).filter(|d| n % d == 0).collect();
+                let divisors: Vec<usize> = (1..=n).filter(|d| n.is_multiple_of(*d)).collect();
                 let d = divisors[b % divisors.len()];
                 vec![d, n / d]
             };

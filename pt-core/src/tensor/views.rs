@@ -64,7 +64,7 @@ pub(crate) fn infer_shape(op: &'static str, shape: &[isize], numel: usize) -> Re
     match infer {
         Some(i) => {
             // PyTorch cannot infer a dimension next to a zero-sized one.
-            if known == 0 || numel % known != 0 {
+            if known == 0 || !numel.is_multiple_of(known) {
                 return Err(invalid());
             }
             out[i] = numel / known;
