@@ -51,6 +51,57 @@ fn report(name: &str, d: Duration, floor: Duration) {
     );
 }
 
+/// PyTorch's best-of-`runs` times for load, mmap load and save of the file at `path`.
+fn torch_times(python: &str, path: &Path, runs: usize) -> Option<[Duration; 3]> {
+    const SCRIPT: &str = r#"
+import sys, time, torch
+path, out, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def best(f):
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+    return min(ts)
+obj = torch.load(path, weights_only=True)
+print(best(lambda: torch.load(path, weights_only=True)),
+      best(lambda: torch.load(path, weights_only=True, mmap=True)),
+      best(lambda: torch.save(obj, out)))
+"#;
+    let out = path.with_extension("torch.pt");
+    let output = std::process::Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(path)
+        .arg(&out)
+        .arg(runs.to_string())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        eprintln!(
+            "PyTorch timing failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let secs: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match secs[..] {
+        [l, m, s] => Some([l, m, s].map(Duration::from_secs_f64)),
+        _ => None,
+    }
+}
+
+fn vs_torch(name: &str, ours: Duration, torch: Duration) {
+    println!(
+        "{name:<22} {:>9.2} ms   torch {:>9.2} ms   {:>6.2}x faster than PyTorch",
+        ours.as_secs_f64() * 1e3,
+        torch.as_secs_f64() * 1e3,
+        torch.as_secs_f64() / ours.as_secs_f64().max(1e-9)
+    );
+}
+
 fn bench(label: &str, sd: &StateDict, dir: &Path) {
     let path = dir.join(format!("{label}.pt"));
     let value = sd.to_value();
@@ -84,6 +135,20 @@ fn bench(label: &str, sd: &StateDict, dir: &Path) {
     report("load, mmap", mmap, floor);
     report("load_bytes (in memory)", parse, floor);
     report("save", save, floor);
+    let torch = std::env::var("PT_BENCH_PYTHON")
+        .ok()
+        .and_then(|py| torch_times(&py, &path, runs));
+    match torch {
+        Some([t_load, t_mmap, t_save]) => {
+            report("torch.load", t_load, floor);
+            report("torch.load, mmap", t_mmap, floor);
+            report("torch.save", t_save, floor);
+            vs_torch("load", load, t_load);
+            vs_torch("load, mmap", mmap, t_mmap);
+            vs_torch("save", save, t_save);
+        }
+        None => println!("(set PT_BENCH_PYTHON to a Python with torch to compare with PyTorch)"),
+    }
 }
 
 fn main() {

@@ -73,23 +73,34 @@ pub enum Key {
 }
 
 impl fmt::Display for Key {
-    /// Python's `str()` of the key, used to build dotted paths.
+    /// Python's `str()` of the key, used to build dotted paths: strings bare, everything
+    /// else as Python prints it (`b'ab'`, `('a', 1)`, `1.5`, `True`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Key::Str(s) => f.write_str(s),
+            other => other.fmt_repr(f),
+        }
+    }
+}
+
+impl Key {
+    /// Python's `repr()` of the key (strings quoted), as items of a tuple print.
+    fn fmt_repr(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::Str(s) => write_py_str_repr(f, s),
             Key::Int(i) => write!(f, "{i}"),
             Key::Bool(true) => f.write_str("True"),
             Key::Bool(false) => f.write_str("False"),
             Key::None => f.write_str("None"),
-            Key::FloatBits(b) => write!(f, "{:?}", f64::from_bits(*b)),
-            Key::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+            Key::FloatBits(b) => write_py_float(f, f64::from_bits(*b)),
+            Key::Bytes(b) => write_py_bytes_repr(f, b),
             Key::Tuple(items) => {
                 f.write_str("(")?;
                 for (i, k) in items.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{k}")?;
+                    k.fmt_repr(f)?;
                 }
                 if items.len() == 1 {
                     f.write_str(",")?;
@@ -97,6 +108,72 @@ impl fmt::Display for Key {
                 f.write_str(")")
             }
         }
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text has `'` and no `"`.
+fn write_py_str_repr(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    write!(f, "{quote}")?;
+    for c in s.chars() {
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if c == quote => write!(f, "\\{c}")?,
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\x{:02x}", c as u32)?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    write!(f, "{quote}")
+}
+
+/// Python's `repr(bytes)`: printable ASCII as is, the rest escaped.
+fn write_py_bytes_repr(f: &mut fmt::Formatter<'_>, b: &[u8]) -> fmt::Result {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    write!(f, "b{}", quote as char)?;
+    for &c in b {
+        match c {
+            b'\\' => f.write_str("\\\\")?,
+            b'\n' => f.write_str("\\n")?,
+            b'\r' => f.write_str("\\r")?,
+            b'\t' => f.write_str("\\t")?,
+            c if c == quote => write!(f, "\\{}", c as char)?,
+            0x20..=0x7e => write!(f, "{}", c as char)?,
+            c => write!(f, "\\x{c:02x}")?,
+        }
+    }
+    write!(f, "{}", quote as char)
+}
+
+/// Python's `repr(float)`: the shortest round-trip digits, positional for exponents in
+/// -4..16, else scientific with a signed two-digit exponent (`1e+16`, `1e-05`).
+fn write_py_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
+    if x.is_nan() {
+        return f.write_str("nan");
+    }
+    if x.is_infinite() {
+        return f.write_str(if x > 0.0 { "inf" } else { "-inf" });
+    }
+    // `{:e}` gives the shortest round-trip digits, e.g. `1.5e-7`.
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..16).contains(&exp) {
+        // Rust's `{:?}` is positional in this range and keeps a `.0` on integers, as Python.
+        write!(f, "{x:?}")
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        write!(f, "{mantissa}e{sign}{:02}", exp.unsigned_abs())
     }
 }
 
@@ -321,4 +398,33 @@ value_from! {
     Dict => |v| Value::Dict(v),
     Vec<Value> => |v| Value::List(v),
     DType => |v| Value::DType(v),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_print_like_python_str() {
+        // Expected strings are Python's str() of the same keys.
+        let cases = [
+            (Key::Str("l0.weight".into()), "l0.weight"),
+            (Key::Int(-3), "-3"),
+            (Key::Bool(true), "True"),
+            (Key::None, "None"),
+            (Key::FloatBits(1.0f64.to_bits()), "1.0"),
+            (Key::FloatBits(1e16f64.to_bits()), "1e+16"),
+            (Key::FloatBits(1.5e-5f64.to_bits()), "1.5e-05"),
+            (Key::FloatBits(0.0001f64.to_bits()), "0.0001"),
+            (Key::Bytes(b"a\x00'".to_vec()), "b\"a\\x00'\""),
+            (
+                Key::Tuple(vec![Key::Str("a".into()), Key::Int(1)]),
+                "('a', 1)",
+            ),
+            (Key::Tuple(vec![Key::Str("it's".into())]), "(\"it's\",)"),
+        ];
+        for (key, want) in cases {
+            assert_eq!(key.to_string(), want);
+        }
+    }
 }
