@@ -21,6 +21,7 @@ pub mod state_dict;
 pub mod storage;
 pub mod tensor;
 pub mod value;
+pub mod value_serde;
 
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
@@ -31,6 +32,7 @@ pub use state_dict::{ModuleMetadata, StateDict, StateDictError};
 pub use storage::Storage;
 pub use tensor::Tensor;
 pub use value::{Dict, DictKind, Key, Object, Value};
+pub use value_serde::SerdeError;
 
 pub use half::{bf16, f16};
 pub use num_complex::{Complex32, Complex64};
