@@ -26,3 +26,8 @@ pub mod prelude {
     pub use pt_core::{DType, StateDict, Tensor};
     pub use pt_nn::{Forward, KeyMap, LoadOptions, Module, Parameter};
 }
+
+// The README's Rust examples compile as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
