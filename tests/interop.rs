@@ -3,10 +3,10 @@
 //! `tests/python/check_interop.py` loads them with `torch.load(weights_only=True)`, checks
 //! them against the manifest, and writes its own files, which Rust reads back here.
 
+mod interop_support;
 mod serialize_support;
 
 use std::path::Path;
-use std::process::Command;
 
 use pt::core::serialize::{
     self, LoadOptions, MapLocation, SaveOptions, describe, save_bytes_with, save_with,
@@ -352,32 +352,12 @@ fn check_module(name: &str, value: &Value, spec: &Json) {
 
 #[test]
 fn interop_pytorch_reads_rust_files_and_rust_reads_pytorch_files() {
-    let Ok(python) = std::env::var("PT_INTEROP_PYTHON") else {
-        println!("skipped: set PT_INTEROP_PYTHON to a python with torch to run the interop test");
+    let Some(python) = interop_support::python() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_rust_files(dir.path());
-    std::fs::write(
-        dir.path().join("manifest.json"),
-        serde_json::to_string_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_interop.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(dir.path())
-        .output()
-        .expect("running the interop script");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let stdout = interop_support::run_checker(&python, dir.path(), &manifest);
     println!("{}", stdout.lines().last().unwrap_or(""));
-    assert!(
-        out.status.success() && failures.is_empty(),
-        "check_interop.py failed:\n{}\n{}\n{}",
-        failures.join("\n"),
-        stdout,
-        String::from_utf8_lossy(&out.stderr)
-    );
     check_python_files(dir.path());
 }

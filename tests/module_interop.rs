@@ -7,10 +7,10 @@
 //!
 //! Runs only when `PT_INTEROP_PYTHON` names a Python with torch.
 
+mod interop_support;
 mod module_models;
 
 use std::path::Path;
-use std::process::Command;
 
 use module_models::{MyModule, TinyBlock, nested, small_cnn};
 use pt::core::serialize::{self, describe, save_state_dict};
@@ -177,32 +177,13 @@ fn check_python_module(dir: &Path, file: &str, spec: &Json) {
 
 #[test]
 fn interop_pytorch_loads_pt_modules_and_pt_loads_pytorch_modules() {
-    let Ok(python) = std::env::var("PT_INTEROP_PYTHON") else {
-        println!("skipped: set PT_INTEROP_PYTHON to a python with torch to run the interop test");
+    let Some(python) = interop_support::python() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_rust_modules(dir.path());
-    std::fs::write(
-        dir.path().join("manifest.json"),
-        serde_json::to_string_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_interop.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(dir.path())
-        .output()
-        .expect("running the interop script");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let stdout = interop_support::run_checker(&python, dir.path(), &manifest);
     println!("{stdout}");
-    assert!(
-        out.status.success() && failures.is_empty(),
-        "check_interop.py failed:\n{}\n{}",
-        failures.join("\n"),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let back: Json = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("python_out/manifest.json")).unwrap(),
     )
