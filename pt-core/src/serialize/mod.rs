@@ -81,7 +81,7 @@ pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
 
 use crate::state_dict::StateDict;
 use crate::value::Value;
-use source::{FileSource, SeekSource, SliceSource, Source};
+use source::{FileSource, ReadAhead, SeekSource, SliceSource, Source};
 
 fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if opts.mmap {
@@ -117,8 +117,10 @@ pub fn load_file(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded, L
     if opts.mmap {
         return zip_load::load_mapped(&file, opts);
     }
-    let mut src = FileSource::new(file)
-        .map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?;
+    let mut src = ReadAhead::new(
+        FileSource::new(file)
+            .map_err(|e| LoadError::io(format!("reading {}", path.display()), e))?,
+    );
     load_source(&mut src, opts)
 }
 
@@ -138,7 +140,9 @@ pub fn load_file_reader<R: Read + Seek>(
     reader: R,
     opts: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
-    let mut src = SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?;
+    let mut src = ReadAhead::new(
+        SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?,
+    );
     load_source(&mut src, opts)
 }
 
