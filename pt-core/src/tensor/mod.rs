@@ -1,8 +1,10 @@
 //! [`Tensor`]: a typed, strided view of a shared [`Storage`].
 
 pub mod layout;
+mod slice;
 pub(crate) mod views;
 
+pub use slice::{TensorSlice, TensorSliceMut};
 pub use views::broadcast_shapes;
 
 use std::fmt;
