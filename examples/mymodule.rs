@@ -5,12 +5,13 @@
 //!
 //! Run with `cargo run --example mymodule`.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use pt::core::serialize;
-use pt::core::{DType, Generator, Tensor};
+use pt::core::{Generator, Tensor};
 use pt::nn::{Forward, LoadOptions, Module, functional, repr};
+
+mod support;
 
 #[derive(Module)]
 struct MyModule {
@@ -62,8 +63,8 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     println!(">>> new_model.load_state_dict(torch.load('model.pt'))\n{report}\n");
 
     // A checkpoint written by PyTorch itself.
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let torch_state = serialize::load_state_dict(fixtures.join("mymodule_state.pt"), None)?;
+    let torch_state =
+        serialize::load_state_dict(support::fixtures().join("mymodule_state.pt"), None)?;
     let report = fresh.load_state_dict(&torch_state, &LoadOptions::new())?;
     println!(">>> model.load_state_dict(<tests/fixtures/mymodule_state.pt>)\n{report}\n");
 
@@ -78,52 +79,15 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     println!(">>> (the same checkpoint with l1.bias renamed to l1.bais)\n{error}\n");
 
     // Forward on PyTorch's recorded input; compare with its recorded output.
-    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-        fixtures.join("mymodule_state.json"),
-    )?)?;
-    let x = nested(&meta["forward"]["input"])?;
-    let want = nested(&meta["forward"]["output"])?;
+    let (x, want) = support::recorded_forward("mymodule_state")?;
     let got = fresh.forward(&x)?;
     println!(">>> model(x)\n{got}\n");
-    let diff = got
-        .to_vec_f64()?
-        .iter()
-        .zip(want.to_vec_f64()?)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f64, f64::max);
-    let ok = got.shape() == want.shape() && diff <= 1e-6;
+    let diff = support::max_abs_diff(&got, &want)?;
+    let ok = diff <= 1e-6;
     println!(
         "max |rust - pytorch| = {diff:.3e} over {} outputs: {}",
         want.numel(),
         if ok { "OK (<= 1e-6)" } else { "MISMATCH" }
     );
     Ok(ok)
-}
-
-/// A nested JSON list of numbers as a float32 tensor.
-fn nested(v: &serde_json::Value) -> Result<Tensor, Box<dyn std::error::Error>> {
-    fn walk(
-        v: &serde_json::Value,
-        depth: usize,
-        shape: &mut Vec<usize>,
-        out: &mut Vec<f64>,
-    ) -> Option<()> {
-        match v {
-            serde_json::Value::Array(items) => {
-                if shape.len() == depth {
-                    shape.push(items.len());
-                }
-                items
-                    .iter()
-                    .try_for_each(|i| walk(i, depth + 1, shape, out))
-            }
-            other => {
-                out.push(other.as_f64()?);
-                Some(())
-            }
-        }
-    }
-    let (mut shape, mut data) = (Vec::new(), Vec::new());
-    walk(v, 0, &mut shape, &mut data).ok_or("fixture JSON: expected nested lists of numbers")?;
-    Ok(Tensor::from_vec(data, &shape)?.to_dtype(DType::F32)?)
 }

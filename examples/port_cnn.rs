@@ -6,12 +6,12 @@
 //!
 //! Run with `cargo run --example port_cnn`.
 
-use std::path::Path;
-
 use pt::core::serialize;
-use pt::core::{DType, Generator, Tensor};
+use pt::core::{Generator, Tensor};
 use pt::nn::functional::{self, Conv2dOptions};
 use pt::nn::{BatchNorm2d, Conv2d, Forward, KeyMap, Linear, LoadOptions, Module};
+
+mod support;
 
 /// PyTorch: conv = Conv2d(1, 4, 3, padding=1); bn = BatchNorm2d(4); fc = Linear(144, 3);
 /// forward = fc(flatten(relu(bn(conv(x))), 1)).
@@ -45,8 +45,7 @@ impl Forward for Net {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let checkpoint = serialize::load_state_dict(fixtures.join("cnn_state.pt"), None)?;
+    let checkpoint = serialize::load_state_dict(support::fixtures().join("cnn_state.pt"), None)?;
     println!(
         "checkpoint keys: {:?}\n",
         checkpoint.keys().collect::<Vec<_>>()
@@ -73,52 +72,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Same numbers as PyTorch (eval mode: BatchNorm uses the loaded running stats).
     net.eval();
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("cnn_state.json"))?)?;
-    let x = nested(&meta["forward"]["input"])?;
-    let want = nested(&meta["forward"]["output"])?;
+    let (x, want) = support::recorded_forward("cnn_state")?;
     let got = net.forward(&x)?;
     println!("net(x) =\n{got}");
-    let diff = got
-        .to_vec_f64()?
-        .iter()
-        .zip(want.to_vec_f64()?)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f64, f64::max);
+    let diff = support::max_abs_diff(&got, &want)?;
     println!(
         "max |rust - pytorch| = {diff:.3e} over {} outputs",
         want.numel()
     );
-    if diff > 1e-5 || got.shape() != want.shape() {
+    if diff > 1e-5 {
         return Err(format!("forward differs from PyTorch by {diff}").into());
     }
     Ok(())
-}
-
-/// A nested JSON list of numbers as a float32 tensor.
-fn nested(v: &serde_json::Value) -> Result<Tensor, Box<dyn std::error::Error>> {
-    fn walk(
-        v: &serde_json::Value,
-        depth: usize,
-        shape: &mut Vec<usize>,
-        out: &mut Vec<f64>,
-    ) -> Option<()> {
-        match v {
-            serde_json::Value::Array(items) => {
-                if shape.len() == depth {
-                    shape.push(items.len());
-                }
-                items
-                    .iter()
-                    .try_for_each(|i| walk(i, depth + 1, shape, out))
-            }
-            other => {
-                out.push(other.as_f64()?);
-                Some(())
-            }
-        }
-    }
-    let (mut shape, mut data) = (Vec::new(), Vec::new());
-    walk(v, 0, &mut shape, &mut data).ok_or("fixture JSON: expected nested lists of numbers")?;
-    Ok(Tensor::from_vec(data, &shape)?.to_dtype(DType::F32)?)
 }
