@@ -89,7 +89,6 @@ impl StorageProvider for LegacyProvider<'_> {
                 byte_len: (end - start) as usize,
                 storage,
                 dtype: req.dtype,
-                key: req.key.clone(),
             }),
             _ => Err(LoadError::format(
                 format!(

@@ -45,6 +45,7 @@
 
 mod describe;
 mod error;
+mod fast_hash;
 mod legacy;
 mod limits;
 mod loaded;

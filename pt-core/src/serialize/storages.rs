@@ -1,15 +1,19 @@
 //! The storages of one load: one per key, byte-swapped once, placed by `map_location` and the
 //! location registry, charged against the total-bytes limit.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 use super::error::{LoadError, Location};
+use super::fast_hash::{FastMap, FastState};
 use super::limits::Limits;
 use super::loaded::StorageInfo;
 use super::options::{LoadOptions, MapLocation, StorageTag};
 use super::pickle::{PidRequest, StorageRef};
 use crate::dtype::DType;
 use crate::storage::Storage;
+
+/// The end of a hash chain.
+const NONE: usize = usize::MAX;
 
 /// Reverses the bytes of each element (each half of a complex) to change byte order.
 pub(crate) fn swap_bytes(bytes: &mut [u8], dtype: DType) {
@@ -25,7 +29,12 @@ pub(crate) fn swap_bytes(bytes: &mut [u8], dtype: DType) {
 pub(crate) struct StorageTable<'o> {
     opts: &'o LoadOptions,
     pub(crate) infos: Vec<StorageInfo>,
-    by_key: HashMap<String, usize>,
+    /// The first storage (index into `infos`) whose key has this hash; the keys live in
+    /// `infos` only, so the index costs no string allocation per storage.
+    by_hash: FastMap<u64, usize>,
+    /// Per storage: the next storage whose key has the same hash ([`NONE`] ends the chain).
+    next: Vec<usize>,
+    hasher: FastState,
     total: u64,
 }
 
@@ -44,10 +53,20 @@ pub(crate) fn declared_bytes(req: &PidRequest) -> Result<usize, LoadError> {
 
 impl<'o> StorageTable<'o> {
     pub(crate) fn new(opts: &'o LoadOptions) -> StorageTable<'o> {
+        StorageTable::with_capacity(opts, 0)
+    }
+
+    /// A table with room for `n` storages: `n` must be a count of things the input really
+    /// holds (such as archive records), never a number the input merely declares.
+    pub(crate) fn with_capacity(opts: &'o LoadOptions, n: usize) -> StorageTable<'o> {
+        let mut by_hash = FastMap::default();
+        by_hash.reserve(n);
         StorageTable {
             opts,
-            infos: Vec::new(),
-            by_key: HashMap::new(),
+            infos: Vec::with_capacity(n),
+            by_hash,
+            next: Vec::with_capacity(n),
+            hasher: FastState::default(),
             total: 0,
         }
     }
@@ -58,10 +77,7 @@ impl<'o> StorageTable<'o> {
         req: &PidRequest,
         nbytes: usize,
     ) -> Result<Option<(Storage, usize)>, LoadError> {
-        let Some(&i) = self.by_key.get(&req.key) else {
-            return Ok(None);
-        };
-        let Some(info) = self.infos.get(i) else {
+        let Some((i, info)) = self.find(&req.key) else {
             return Ok(None);
         };
         if info.nbytes != nbytes {
@@ -74,6 +90,18 @@ impl<'o> StorageTable<'o> {
             ));
         }
         Ok(Some((info.storage.clone(), i)))
+    }
+
+    /// The storage loaded under `key`, with its index.
+    fn find(&self, key: &str) -> Option<(usize, &StorageInfo)> {
+        let mut i = *self.by_hash.get(&self.hasher.hash_one(key))?;
+        loop {
+            let info = self.infos.get(i)?;
+            if info.key == key {
+                return Some((i, info));
+            }
+            i = *self.next.get(i)?;
+        }
     }
 
     /// Charges `nbytes` of new allocation against `max_total_tensor_bytes`.
@@ -99,7 +127,10 @@ impl<'o> StorageTable<'o> {
             swap_bytes(&mut storage.write(), req.dtype);
         }
         let (storage, restored) = self.restore(storage, req)?;
-        self.by_key.insert(req.key.clone(), self.infos.len());
+        let head = self
+            .by_hash
+            .insert(self.hasher.hash_one(req.key.as_str()), self.infos.len());
+        self.next.push(head.unwrap_or(NONE));
         self.infos.push(StorageInfo {
             key: req.key.clone(),
             dtype: req.dtype,
@@ -156,7 +187,6 @@ impl<'o> StorageTable<'o> {
             byte_len: storage.nbytes(),
             storage,
             dtype: req.dtype,
-            key: req.key.clone(),
             byte_offset: 0,
         }
     }

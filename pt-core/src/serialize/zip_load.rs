@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fs::File;
 
 use super::error::{LoadError, Location};
+use super::fast_hash::FastMap;
 use super::loaded::{Format, Loaded};
 use super::options::{ByteOrder, LoadOptions};
 use super::pickle::{self, PidRequest, SliceInput, StorageProvider, StorageRef};
@@ -129,7 +130,7 @@ enum Backing<'a, S: ?Sized> {
     /// Read each record from the source into a new storage.
     Read(&'a mut S),
     /// Storages already cut from a private map, by record name, with their file offsets.
-    Mapped(HashMap<String, (Storage, u64)>),
+    Mapped(FastMap<String, (Storage, u64)>),
 }
 
 struct ZipProvider<'a, 'o, S: ?Sized> {
@@ -138,6 +139,10 @@ struct ZipProvider<'a, 'o, S: ?Sized> {
     table: StorageTable<'o>,
     swap: bool,
     verify_crc: bool,
+    /// Reused buffer for `data/<key>` record names.
+    name: String,
+    /// The index of the record found last (see [`ZipArchive::get_near`]).
+    cursor: usize,
 }
 
 impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
@@ -153,13 +158,31 @@ impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
         if let Some((s, _)) = self.table.existing(req, nbytes)? {
             return Ok(StorageTable::whole(s, req));
         }
-        let name = format!("data/{}", req.key);
+        let mut name = std::mem::take(&mut self.name);
+        name.clear();
+        name.push_str("data/");
+        name.push_str(&req.key);
+        let result = self.record_storage(req, nbytes, &name);
+        self.name = name;
+        result
+    }
+}
+
+impl<S: Source + ?Sized> ZipProvider<'_, '_, S> {
+    /// Reads (or takes from the map) the storage record `name` that `req` names.
+    fn record_storage(
+        &mut self,
+        req: &PidRequest,
+        nbytes: usize,
+        name: &str,
+    ) -> Result<StorageRef, LoadError> {
+        let tensor = || format!("storage key {}", req.key);
         let loc = || {
             Location::at(req.at)
-                .in_record(&self.zip.full_name(&name))
+                .in_record(&self.zip.full_name(name))
                 .for_tensor(tensor())
         };
-        let Some(entry) = self.zip.get(&name) else {
+        let Some(entry) = self.zip.get_near(name, &mut self.cursor) else {
             return Err(LoadError::format(
                 "the pickle references a storage record that is not in the archive",
                 loc(),
@@ -189,7 +212,7 @@ impl<S: Source + ?Sized> StorageProvider for ZipProvider<'_, '_, S> {
                 s
             }
             Backing::Mapped(map) => {
-                let Some((s, offset)) = map.get(&name) else {
+                let Some((s, offset)) = map.get(name) else {
                     return Err(LoadError::unsupported(
                         "memory-mapping a deflated record (load without mmap)",
                         loc(),
@@ -248,9 +271,12 @@ pub(crate) fn load<S: Source + ?Sized>(
     let mut provider = ZipProvider {
         backing: Backing::Read(src),
         zip: &zip,
-        table: StorageTable::new(opts),
+        // Every storage is a record, so the record count bounds the storage count.
+        table: StorageTable::with_capacity(opts, zip.len()),
         swap: meta.swap,
         verify_crc: opts.verify_crc,
+        name: String::new(),
+        cursor: usize::MAX,
     };
     let value = pickle::unpickle(
         &mut SliceInput::new(&meta.pickle),
@@ -336,9 +362,12 @@ pub(crate) fn load_mapped(file: &File, opts: &LoadOptions) -> Result<Loaded, Loa
     let mut provider: ZipProvider<'_, '_, SliceSource<'_>> = ZipProvider {
         backing: Backing::Mapped(mapped),
         zip: &zip,
-        table: StorageTable::new(opts),
+        // Every storage is a record, so the record count bounds the storage count.
+        table: StorageTable::with_capacity(opts, zip.len()),
         swap: meta.swap,
         verify_crc: false,
+        name: String::new(),
+        cursor: usize::MAX,
     };
     let value = pickle::unpickle(
         &mut SliceInput::new(&meta.pickle),

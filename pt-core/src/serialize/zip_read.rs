@@ -1,10 +1,10 @@
 //! A zip reader for checkpoints: one pass over the central directory (sizes and offsets come
 //! from there, never from local headers), stored and deflated records, zip64.
 
-use std::collections::HashMap;
 use std::io::Read;
 
 use super::error::{LoadError, Location};
+use super::fast_hash::FastMap;
 use super::limits::Limits;
 use super::source::{RangeReader, Source};
 
@@ -39,7 +39,7 @@ pub(crate) struct ZipArchive {
     /// The folder every record is in (`archive`).
     pub prefix: String,
     entries: Vec<ZipEntry>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     /// Where the central directory starts (no record data lies beyond it).
     data_end: u64,
 }
@@ -222,7 +222,9 @@ impl ZipArchive {
             },
             None => String::new(),
         };
-        let mut index = HashMap::new();
+        let mut index = FastMap::default();
+        // One slot per record already parsed from the directory's bytes.
+        index.reserve(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let rel = e
                 .name
@@ -250,6 +252,33 @@ impl ZipArchive {
     /// The record `name` (relative to the prefix).
     pub(crate) fn get(&self, name: &str) -> Option<&ZipEntry> {
         self.entries.get(*self.index.get(name)?)
+    }
+
+    /// The record `name`, trying the entry after `*cursor` first: storage records are
+    /// usually looked up in directory order, and a sequential check avoids a hash probe.
+    /// Finds exactly what [`ZipArchive::get`] finds (record names are unique); moves
+    /// `*cursor` to the entry found.
+    pub(crate) fn get_near(&self, name: &str, cursor: &mut usize) -> Option<&ZipEntry> {
+        let next = cursor.wrapping_add(1);
+        if !name.is_empty()
+            && !name.ends_with('/')
+            && let Some(e) = self.entries.get(next)
+            && e.name
+                .strip_prefix(self.prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                == Some(name)
+        {
+            *cursor = next;
+            return Some(e);
+        }
+        let i = *self.index.get(name)?;
+        *cursor = i;
+        self.entries.get(i)
+    }
+
+    /// The number of records.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// Whether the record exists.
@@ -508,4 +537,33 @@ fn parse_central(cd: &[u8], pos: &mut usize) -> Option<ZipEntry> {
         size,
         header_offset,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serialize::source::SliceSource;
+    use crate::serialize::zip_write::ZipWriter;
+
+    #[test]
+    fn get_near_finds_what_get_finds() {
+        let mut w = ZipWriter::new(Vec::new(), 0, "archive", 64, u64::MAX);
+        for name in ["data.pkl", "data/0", "data/1", "data/2", "version"] {
+            w.add(name, name.as_bytes()).expect("add");
+        }
+        let bytes = w.finish().expect("finish");
+        let zip = ZipArchive::open(&mut SliceSource(&bytes), &Limits::default()).expect("open");
+        let mut cursor = usize::MAX;
+        // In order (the sequential path), out of order and repeated (the index), and missing.
+        for name in [
+            "data.pkl", "data/0", "data/1", "data/0", "data/0", "version", "data/2",
+        ] {
+            let near = zip.get_near(name, &mut cursor).map(|e| e.name.clone());
+            assert_eq!(near, zip.get(name).map(|e| e.name.clone()), "{name}");
+            assert_eq!(near.as_deref(), Some(format!("archive/{name}").as_str()));
+        }
+        for name in ["data/3", "data/", "", "archive/data/0"] {
+            assert!(zip.get_near(name, &mut cursor).is_none(), "{name}");
+        }
+    }
 }

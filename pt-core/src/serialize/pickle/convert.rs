@@ -40,7 +40,7 @@ struct Frame {
 
 /// How often each node is referenced by a container (saturating at 2): nodes referenced
 /// once are moved out of the arena instead of cloned.
-fn reference_counts(nodes: &[Node]) -> Vec<u8> {
+fn reference_counts(nodes: &[Node], pool: &[Id]) -> Vec<u8> {
     let mut refs = vec![0u8; nodes.len()];
     let mut count = |id: Id| {
         if let Some(r) = refs.get_mut(id as usize) {
@@ -49,9 +49,12 @@ fn reference_counts(nodes: &[Node]) -> Vec<u8> {
     };
     for n in nodes {
         match n {
-            Node::List(ids) | Node::Tuple(ids) | Node::Set(ids) => {
-                ids.iter().for_each(|&i| count(i))
-            }
+            Node::List(ids) | Node::Set(ids) => ids.iter().for_each(|&i| count(i)),
+            Node::Tuple(span) => span
+                .of(pool)
+                .unwrap_or_default()
+                .iter()
+                .for_each(|&i| count(i)),
             Node::Dict(d) => {
                 d.items.iter().for_each(|&(k, v)| {
                     count(k);
@@ -81,7 +84,7 @@ impl Machine<'_> {
     /// Limit errors for over-deep or over-large values (shared containers are copied per
     /// reference); format errors for unhashable keys or unfinished objects.
     pub(crate) fn into_value(mut self, root: Id) -> Result<Value, LoadError> {
-        let mut refs = reference_counts(&self.nodes);
+        let mut refs = reference_counts(&self.nodes, &self.pool);
         if let Some(r) = refs.get_mut(root as usize) {
             *r = r.saturating_add(1).min(2);
         }
@@ -152,10 +155,15 @@ impl Machine<'_> {
             _ => Vec::new(),
         };
         let at = self.at;
-        let split = move |node: Node| -> Result<(Shape, Vec<Id>), LoadError> {
+        let split = move |node: Node, pool: &[Id]| -> Result<(Shape, Vec<Id>), LoadError> {
             Ok(match node {
                 Node::List(ids) => (Shape::List, ids),
-                Node::Tuple(ids) => (Shape::Tuple, ids),
+                Node::Tuple(span) => (
+                    Shape::Tuple,
+                    span.of(pool)
+                        .ok_or_else(|| bad(at, "internal: dangling tuple"))?
+                        .to_vec(),
+                ),
                 Node::Set(ids) => (Shape::Set, ids),
                 Node::Dict(d) => {
                     let (keys, mut children): (Vec<Id>, Vec<Id>) = d.items.into_iter().unzip();
@@ -196,11 +204,11 @@ impl Machine<'_> {
         };
         let (shape, children) = if refs.get(id as usize).copied() == Some(1) {
             let node = std::mem::replace(self.node_mut(id)?, Node::None);
-            split(node)?
+            split(node, &self.pool)?
         } else {
             let copy = match self.node(id)? {
                 Node::List(v) => Node::List(v.clone()),
-                Node::Tuple(v) => Node::Tuple(v.clone()),
+                Node::Tuple(span) => Node::Tuple(*span),
                 Node::Set(v) => Node::Set(v.clone()),
                 Node::Dict(d) => Node::Dict(Box::new(DictNode {
                     kind: d.kind,
@@ -217,13 +225,13 @@ impl Machine<'_> {
                 })),
                 _ => return Err(bad(at, "internal: leaf converted as a container")),
             };
-            split(copy)?
+            split(copy, &self.pool)?
         };
         Ok(Frame {
             shape,
             depth,
+            done: Vec::with_capacity(children.len()),
             children,
-            done: Vec::new(),
         })
     }
 
@@ -290,13 +298,25 @@ impl Machine<'_> {
 
     /// A node that holds no other node (moved out when referenced once).
     fn leaf_value(&mut self, id: Id, refs: &[u8]) -> Result<Value, LoadError> {
-        if refs.get(id as usize).copied() == Some(1)
-            && matches!(self.node(id)?, Node::Str(_) | Node::Value(_))
-        {
-            match std::mem::replace(self.node_mut(id)?, Node::None) {
-                Node::Str(s) => return Ok(Value::Str(s.into_string())),
-                Node::Value(v) => return Ok(*v),
-                _ => return Err(bad(self.at, "internal: leaf changed kind")),
+        if refs.get(id as usize).copied() == Some(1) {
+            match self.node(id)? {
+                Node::Str(_) => {
+                    if let Node::Str(s) = std::mem::replace(self.node_mut(id)?, Node::None) {
+                        return Ok(Value::Str(s.into_string()));
+                    }
+                    return Err(bad(self.at, "internal: leaf changed kind"));
+                }
+                &Node::Value(index) => {
+                    let at = self.at;
+                    let slot = self
+                        .values
+                        .get_mut(index as usize)
+                        .ok_or_else(|| bad(at, "internal: dangling value"))?;
+                    let v = std::mem::replace(slot, Value::None);
+                    *self.node_mut(id)? = Node::None;
+                    return Ok(v);
+                }
+                _ => {}
             }
         }
         self.leaf_of(self.node(id)?)
@@ -310,7 +330,7 @@ impl Machine<'_> {
             Node::Int(i) => Value::Int(*i),
             Node::Float(f) => Value::Float(*f),
             Node::Str(s) => Value::Str(s.to_string()),
-            Node::Value(v) => (**v).clone(),
+            &Node::Value(index) => self.value(index)?.clone(),
             Node::Global(g) => match g.as_ref() {
                 Global::DType(dt) => Value::DType(*dt),
                 Global::Class { module, name } => Value::Object(Box::new(Object {
@@ -327,8 +347,9 @@ impl Machine<'_> {
                     ));
                 }
             },
-            Node::Storage(s) => {
+            &Node::Storage(index) => {
                 // A bare storage: PyTorch returns a TypedStorage; keep its data as a 1-D view.
+                let (s, _) = self.storage_ref(index)?;
                 let es = s.dtype.size();
                 let t = Tensor::from_parts(
                     s.storage.clone(),
@@ -375,7 +396,7 @@ impl Machine<'_> {
             Node::Int(i) => Key::Int(*i),
             Node::Float(f) => Key::FloatBits(f.to_bits()),
             Node::Str(s) => Key::Str(s.to_string()),
-            Node::Value(v) => match v.as_ref() {
+            &Node::Value(index) => match self.value(index)? {
                 Value::Bytes(b) => Key::Bytes(b.clone()),
                 other => {
                     return Err(LoadError::unsupported(
@@ -384,8 +405,8 @@ impl Machine<'_> {
                     ));
                 }
             },
-            Node::Tuple(ids) => {
-                let ids = ids.clone();
+            Node::Tuple(span) => {
+                let ids = self.ids(*span)?.to_vec();
                 let mut keys = Vec::new();
                 for k in ids {
                     keys.push(self.key(k, depth + 1, refs)?);
@@ -407,7 +428,7 @@ impl Machine<'_> {
             }
         };
         match self.node(state)? {
-            Node::Tuple(t) => match t.as_slice() {
+            Node::Tuple(t) => match self.ids(*t)? {
                 &[a, b] => {
                     let mut v = part(a)?;
                     v.extend(part(b)?);

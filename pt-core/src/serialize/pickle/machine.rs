@@ -11,7 +11,7 @@
 use super::globals::{Global, resolve};
 use super::input::Input;
 use super::memo::Memo;
-use super::numbers::{decimal_node, long_node, parse_float};
+use super::numbers::{Int, decimal_int, long_int, parse_float};
 use crate::dtype::DType;
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::limits::Limits;
@@ -22,14 +22,34 @@ use crate::value::{DictKind, Value};
 /// Index of a node in the arena.
 pub(crate) type Id = u32;
 
+/// The items of a tuple: a range of the machine's shared id pool. Tuples never change once
+/// built, so they need no allocation of their own.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+
+    pub(crate) fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// The ids of this span in `pool` (`None` only if the span is not from `pool`).
+    pub(crate) fn of(self, pool: &[Id]) -> Option<&[Id]> {
+        let start = self.start as usize;
+        pool.get(start..start + self.len as usize)
+    }
+}
+
 /// A storage returned by persistent_load: a byte range of a shared [`Storage`].
 #[derive(Clone, Debug)]
 pub(crate) struct StorageRef {
     pub storage: Storage,
     /// The dtype the persistent id names (`u8` for untyped storages).
     pub dtype: DType,
-    /// The record key (legacy views: the root key).
-    pub key: String,
     /// Start of this (view of the) storage, in bytes.
     pub byte_offset: usize,
     /// Length of this (view of the) storage, in bytes.
@@ -62,14 +82,16 @@ pub(crate) enum Node {
     Int(i64),
     Float(f64),
     Str(Box<str>),
-    /// Any other finished leaf (bytes, big ints, tensors, sizes, devices, …).
-    Value(Box<Value>),
+    /// Any other finished leaf (bytes, big ints, tensors, sizes, devices, …): an index into
+    /// [`Machine::values`] (kept beside the arena: no allocation per leaf).
+    Value(u32),
     List(Vec<Id>),
-    Tuple(Vec<Id>),
+    Tuple(Span),
     Set(Vec<Id>),
     Dict(Box<DictNode>),
     Global(Box<Global>),
-    Storage(Box<StorageRef>),
+    /// An index into [`Machine::storage_refs`] (kept beside the arena: one allocation for all).
+    Storage(u32),
     Object(Box<ObjectNode>),
     /// `torch.Tensor` made by NEWOBJ, waiting for its legacy BUILD state.
     PendingTensor,
@@ -96,6 +118,12 @@ pub(crate) struct ObjectNode {
 /// The machine state.
 pub(crate) struct Machine<'p> {
     pub(super) nodes: Vec<Node>,
+    /// The items of every tuple, end to end (see [`Span`]).
+    pub(super) pool: Vec<Id>,
+    /// The storages of `Node::Storage` nodes, with the key their persistent id names.
+    pub(super) storage_refs: Vec<(StorageRef, String)>,
+    /// The values of `Node::Value` nodes (taken out when converted).
+    pub(super) values: Vec<Value>,
     stack: Vec<Id>,
     marks: Vec<usize>,
     memo: Memo,
@@ -123,6 +151,9 @@ impl<'p> Machine<'p> {
     ) -> Machine<'p> {
         Machine {
             nodes: Vec::new(),
+            pool: Vec::new(),
+            storage_refs: Vec::new(),
+            values: Vec::new(),
             stack: Vec::new(),
             marks: Vec::new(),
             memo: Memo::default(),
@@ -206,6 +237,57 @@ impl<'p> Machine<'p> {
             .pop()
             .ok_or_else(|| bad(self.at, "no MARK on the stack"))?;
         Ok(self.stack.split_off(base.min(self.stack.len())))
+    }
+
+    /// Adds a `Node::Value` node holding `v`.
+    pub(super) fn new_value(&mut self, v: Value) -> Result<Id, LoadError> {
+        let index =
+            u32::try_from(self.values.len()).map_err(|_| bad(self.at, "too many objects"))?;
+        let id = self.alloc(Node::Value(index))?;
+        self.values.push(v);
+        Ok(id)
+    }
+
+    /// The value of a `Node::Value` node.
+    pub(super) fn value(&self, index: u32) -> Result<&Value, LoadError> {
+        self.values
+            .get(index as usize)
+            .ok_or_else(|| bad(self.at, "internal: dangling value"))
+    }
+
+    fn push_int(&mut self, i: Int) -> Result<(), LoadError> {
+        let id = match i {
+            Int::Small(v) => self.alloc(Node::Int(v))?,
+            Int::Big(b) => self.new_value(Value::BigInt(b))?,
+        };
+        self.push(id)
+    }
+
+    /// The storage of a `Node::Storage` node.
+    pub(super) fn storage_ref(&self, index: u32) -> Result<&(StorageRef, String), LoadError> {
+        self.storage_refs
+            .get(index as usize)
+            .ok_or_else(|| bad(self.at, "internal: dangling storage"))
+    }
+
+    /// Moves the stack from `base` up into the pool as a tuple's items.
+    fn tuple_from_stack(&mut self, base: usize) -> Result<Span, LoadError> {
+        let at = self.at;
+        let base = base.min(self.stack.len());
+        let items = self.stack.get(base..).unwrap_or(&[]);
+        let too_many = || bad(at, "too many tuple items");
+        let start = u32::try_from(self.pool.len()).map_err(|_| too_many())?;
+        let len = u32::try_from(items.len()).map_err(|_| too_many())?;
+        start.checked_add(len).ok_or_else(too_many)?;
+        self.pool.extend_from_slice(items);
+        self.stack.truncate(base);
+        Ok(Span { start, len })
+    }
+
+    /// The items of a tuple.
+    pub(super) fn ids(&self, span: Span) -> Result<&[Id], LoadError> {
+        span.of(&self.pool)
+            .ok_or_else(|| bad(self.at, "internal: dangling tuple"))
     }
 
     fn memo_put(&mut self, index: u32) -> Result<(), LoadError> {
@@ -341,28 +423,31 @@ impl<'p> Machine<'p> {
                 0x8a => {
                     let n = u64::from(input.byte()?);
                     let b = self.counted(input, n)?.into_owned();
-                    self.push_new(long_node(&b))?;
+                    self.push_int(long_int(&b))?;
                 }
                 0x8b => {
                     let n = i32::from_le_bytes(input.array()?);
                     let n = u64::try_from(n).map_err(|_| bad(at, "LONG4 with negative length"))?;
                     let b = self.counted(input, n)?.into_owned();
-                    self.push_new(long_node(&b))?;
+                    self.push_int(long_int(&b))?;
                 }
                 b'I' => {
                     let s = self.line_str(input)?;
-                    let node = match s.as_str() {
-                        "01" => Node::Bool(true),
-                        "00" => Node::Bool(false),
-                        t => decimal_node(t).ok_or_else(|| bad(at, format!("bad INT {t:?}")))?,
-                    };
-                    self.push_new(node)?;
+                    match s.as_str() {
+                        "01" => self.push_new(Node::Bool(true))?,
+                        "00" => self.push_new(Node::Bool(false))?,
+                        t => {
+                            let i =
+                                decimal_int(t).ok_or_else(|| bad(at, format!("bad INT {t:?}")))?;
+                            self.push_int(i)?;
+                        }
+                    }
                 }
                 b'L' => {
                     let s = self.line_str(input)?;
                     let t = s.strip_suffix('L').unwrap_or(&s);
-                    let node = decimal_node(t).ok_or_else(|| bad(at, format!("bad LONG {s:?}")))?;
-                    self.push_new(node)?;
+                    let i = decimal_int(t).ok_or_else(|| bad(at, format!("bad LONG {s:?}")))?;
+                    self.push_int(i)?;
                 }
                 b'G' => {
                     let v = f64::from_be_bytes(input.array()?);
@@ -413,9 +498,10 @@ impl<'p> Machine<'p> {
                     } else {
                         Value::Bytes(b)
                     };
-                    self.push_new(Node::Value(Box::new(v)))?;
+                    let id = self.new_value(v)?;
+                    self.push(id)?;
                 }
-                b')' => self.push_new(Node::Tuple(Vec::new()))?,
+                b')' => self.push_new(Node::Tuple(Span::EMPTY))?,
                 b']' => self.push_new(Node::List(Vec::new()))?,
                 b'}' => self.push_new(Node::Dict(Box::new(DictNode {
                     kind: DictKind::Plain,
@@ -424,8 +510,12 @@ impl<'p> Machine<'p> {
                 })))?,
                 0x8f => self.push_new(Node::Set(Vec::new()))?,
                 b't' => {
-                    let items = self.pop_mark()?;
-                    self.push_new(Node::Tuple(items))?;
+                    let base = self
+                        .marks
+                        .pop()
+                        .ok_or_else(|| bad(at, "no MARK on the stack"))?;
+                    let span = self.tuple_from_stack(base)?;
+                    self.push_new(Node::Tuple(span))?;
                 }
                 b'l' => {
                     let items = self.pop_mark()?;
@@ -446,11 +536,11 @@ impl<'p> Machine<'p> {
                 }
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
-                    let mut items = vec![0; n];
-                    for slot in items.iter_mut().rev() {
-                        *slot = self.pop()?;
+                    if self.stack.len() < self.frame_base() + n {
+                        return Err(bad(at, "stack underflow"));
                     }
-                    self.push_new(Node::Tuple(items))?;
+                    let span = self.tuple_from_stack(self.stack.len() - n)?;
+                    self.push_new(Node::Tuple(span))?;
                 }
                 b'a' => {
                     let item = self.pop()?;

@@ -1,13 +1,17 @@
 //! Numbers in pickles: two's-complement `LONG1`/`LONG4` payloads and the text forms of
 //! protocol 0 (`INT`, `LONG`, `FLOAT`).
 
-use super::machine::Node;
-use crate::value::Value;
+/// An integer: small, or the two's-complement bytes of a big one.
+#[derive(Debug, PartialEq)]
+pub(super) enum Int {
+    Small(i64),
+    Big(Vec<u8>),
+}
 
 /// A LONG1/LONG4 payload: little-endian two's complement.
-pub(super) fn long_node(bytes: &[u8]) -> Node {
+pub(super) fn long_int(bytes: &[u8]) -> Int {
     if bytes.is_empty() {
-        return Node::Int(0);
+        return Int::Small(0);
     }
     if bytes.len() <= 8 {
         let neg = bytes.last().is_some_and(|b| b & 0x80 != 0);
@@ -15,24 +19,24 @@ pub(super) fn long_node(bytes: &[u8]) -> Node {
         for (dst, src) in buf.iter_mut().zip(bytes) {
             *dst = *src;
         }
-        return Node::Int(i64::from_le_bytes(buf));
+        return Int::Small(i64::from_le_bytes(buf));
     }
     // Wider payloads still fit in i64 when every extra byte is sign extension.
     let (low, high) = bytes.split_at(8);
     let low_val = i64::from_le_bytes(low.try_into().unwrap_or([0; 8]));
     let fill = if low_val < 0 { 0xFF } else { 0 };
     if high.iter().all(|&b| b == fill) {
-        Node::Int(low_val)
+        Int::Small(low_val)
     } else {
-        Node::Value(Box::new(Value::BigInt(bytes.to_vec())))
+        Int::Big(bytes.to_vec())
     }
 }
 
-/// A decimal integer of any size, as an Int or BigInt node.
-pub(super) fn decimal_node(text: &str) -> Option<Node> {
+/// A decimal integer of any size.
+pub(super) fn decimal_int(text: &str) -> Option<Int> {
     let t = text.trim();
     if let Ok(v) = t.parse::<i64>() {
-        return Some(Node::Int(v));
+        return Some(Int::Small(v));
     }
     let (neg, digits) = match t.strip_prefix('-') {
         Some(d) => (true, d),
@@ -64,7 +68,7 @@ pub(super) fn decimal_node(text: &str) -> Option<Node> {
             carry = v >> 8;
         }
     }
-    Some(long_node(&mag))
+    Some(long_int(&mag))
 }
 
 /// Python's `float()` of a FLOAT opcode's text (`inf`, `nan` included).
@@ -81,44 +85,36 @@ pub(super) fn parse_float(t: &str) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn int_of(n: Node) -> Option<i64> {
+    fn int_of(n: Int) -> Option<i64> {
         match n {
-            Node::Int(i) => Some(i),
-            _ => None,
+            Int::Small(i) => Some(i),
+            Int::Big(_) => None,
         }
     }
 
     #[test]
     fn longs_decode() {
-        assert_eq!(int_of(long_node(&[])), Some(0));
-        assert_eq!(int_of(long_node(&[0xFF])), Some(-1));
-        assert_eq!(int_of(long_node(&[0x00, 0x80])), Some(-32768));
+        assert_eq!(int_of(long_int(&[])), Some(0));
+        assert_eq!(int_of(long_int(&[0xFF])), Some(-1));
+        assert_eq!(int_of(long_int(&[0x00, 0x80])), Some(-32768));
         assert_eq!(
-            int_of(long_node(&[
+            int_of(long_int(&[
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
             ])),
             Some(-1)
         );
-        let big = long_node(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40]);
-        assert!(matches!(big, Node::Value(v) if matches!(*v, Value::BigInt(_))));
-        assert_eq!(int_of(decimal_node("-12").unwrap()), Some(-12));
+        let big = long_int(&[0, 0, 0, 0, 0, 0, 0, 0, 0x40]);
+        assert!(matches!(big, Int::Big(_)));
+        assert_eq!(int_of(decimal_int("-12").unwrap()), Some(-12));
         // 2**70 and -(2**70)
-        match decimal_node("1180591620717411303424").unwrap() {
-            Node::Value(v) => match *v {
-                Value::BigInt(b) => assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]),
-                _ => panic!(),
-            },
-            _ => panic!(),
-        }
-        match decimal_node("-1180591620717411303424").unwrap() {
-            Node::Value(v) => match *v {
-                Value::BigInt(b) => {
-                    assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]);
-                }
-                _ => panic!(),
-            },
-            _ => panic!(),
-        }
-        assert!(decimal_node("12a").is_none());
+        assert_eq!(
+            decimal_int("1180591620717411303424"),
+            Some(Int::Big(vec![0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0]))
+        );
+        assert_eq!(
+            decimal_int("-1180591620717411303424"),
+            Some(Int::Big(vec![0, 0, 0, 0, 0, 0, 0, 0, 0xC0, 0xFF]))
+        );
+        assert!(decimal_int("12a").is_none());
     }
 }

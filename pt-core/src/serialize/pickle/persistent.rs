@@ -1,6 +1,8 @@
 //! `persistent_load`: the `('storage', type, key, location, numel[, view])` ids that stand
 //! for storages, turned into requests to the storage provider.
 
+use std::borrow::Cow;
+
 use super::globals::{Global, StorageKind};
 use super::machine::{Id, Machine, Node, PidRequest, bad};
 use crate::dtype::DType;
@@ -13,16 +15,16 @@ impl Machine<'_> {
     /// the legacy `('module', class, file, source)` ids of whole-module saves.
     pub(super) fn persistent_load(&mut self, pid: Id) -> Result<Id, LoadError> {
         let at = self.at;
-        let Node::Tuple(items) = self.node(pid)? else {
+        let &Node::Tuple(span) = self.node(pid)? else {
             return Err(bad(at, "persistent id is not a tuple"));
         };
-        let items = items.clone();
-        let tag = match items.first() {
+        let items = self.ids(span)?;
+        let tag: Cow<'_, str> = match items.first() {
             Some(&i) => match self.node(i)? {
-                Node::Str(s) => s.clone(),
-                _ => self.ascii(i)?.into(),
+                Node::Str(s) => Cow::Borrowed(&**s),
+                _ => Cow::Owned(self.ascii(i)?),
             },
-            None => "".into(),
+            None => Cow::Borrowed(""),
         };
         if &*tag == "module" && self.mode == UnpicklerMode::Inert && items.len() == 4 {
             return items
@@ -58,8 +60,8 @@ impl Machine<'_> {
         let view = match items.get(5) {
             Some(&v) => match self.node(v)? {
                 Node::None => None,
-                Node::Tuple(t) if t.len() == 3 => {
-                    let (k, o, n) = match t.as_slice() {
+                &Node::Tuple(t) if t.len() == 3 => {
+                    let (k, o, n) = match self.ids(t)? {
                         &[k, o, n] => (k, o, n),
                         _ => return Err(bad(at, "legacy view metadata is not a 3-tuple")),
                     };
@@ -92,14 +94,18 @@ impl Machine<'_> {
             at,
         };
         let r = self.provider.storage(&req)?;
-        self.alloc(Node::Storage(Box::new(r)))
+        let index =
+            u32::try_from(self.storage_refs.len()).map_err(|_| bad(at, "too many storages"))?;
+        let id = self.alloc(Node::Storage(index))?;
+        self.storage_refs.push((r, req.key));
+        Ok(id)
     }
 
     /// A str (or ASCII bytes) node as text.
     pub(super) fn ascii(&self, id: Id) -> Result<String, LoadError> {
         match self.node(id)? {
             Node::Str(s) => Ok(s.to_string()),
-            Node::Value(v) => match v.as_ref() {
+            &Node::Value(index) => match self.value(index)? {
                 Value::Bytes(b) if b.is_ascii() => Ok(String::from_utf8_lossy(b).into_owned()),
                 _ => Err(bad(self.at, "expected a string")),
             },

@@ -73,13 +73,14 @@ impl Machine<'_> {
                 return Err(LoadError::unsupported(what, Location::at(at)));
             }
         };
-        self.alloc(Node::Value(Box::new(value)))
+        self.new_value(value)
     }
 
     /// The tensor held by a node.
     pub(super) fn tensor_of(&self, id: Id) -> Result<Tensor, LoadError> {
         match self.node(id)? {
-            Node::Value(v) => v
+            &Node::Value(index) => self
+                .value(index)?
                 .as_tensor()
                 .cloned()
                 .ok_or_else(|| bad(self.at, "expected a tensor")),
@@ -90,7 +91,7 @@ impl Machine<'_> {
     /// Sizes or strides: a tuple or list of non-negative ints.
     fn dims(&self, id: Id, what: &str) -> Result<Vec<usize>, LoadError> {
         let items = match self.node(id)? {
-            Node::Value(v) => match v.as_ref() {
+            &Node::Value(index) => match self.value(index)? {
                 Value::Size(d) => {
                     return d
                         .iter()
@@ -102,11 +103,11 @@ impl Machine<'_> {
                 }
                 _ => return Err(bad(self.at, format!("tensor {what} is not a tuple"))),
             },
-            _ => self.seq_items(id)?,
+            _ => self.seq_slice(id)?,
         };
         items
-            .into_iter()
-            .map(|i| {
+            .iter()
+            .map(|&i| {
                 let v = self.non_negative(i, what)?;
                 usize::try_from(v).map_err(|_| bad(self.at, format!("{what} too large: {v}")))
             })
@@ -145,10 +146,11 @@ impl Machine<'_> {
         dtype: Option<DType>,
     ) -> Result<Tensor, LoadError> {
         let at = self.at;
-        let Node::Storage(s) = self.node(storage)? else {
+        let &Node::Storage(index) = self.node(storage)? else {
             return Err(bad(at, "tensor rebuild: first argument is not a storage"));
         };
-        let key = || format!("storage key {}", s.key);
+        let (s, key) = self.storage_ref(index)?;
+        let key = || format!("storage key {key}");
         let ctx = |e: LoadError| e.for_tensor(&key());
         let offset = self.non_negative(offset, "storage offset").map_err(ctx)?;
         let offset = usize::try_from(offset)

@@ -7,6 +7,42 @@ use crate::serialize::error::{LoadError, Location};
 use crate::value::{DictKind, Value};
 use num_complex::Complex64;
 
+/// Arguments copied out of the arena, so the machine can be mutated while they are used.
+enum Args {
+    Inline([Id; Args::INLINE], usize),
+    Heap(Vec<Id>),
+}
+
+impl Args {
+    const INLINE: usize = 8;
+
+    fn of(ids: &[Id]) -> Args {
+        let mut buf = [0; Args::INLINE];
+        match buf.get_mut(..ids.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(ids);
+                Args::Inline(buf, ids.len())
+            }
+            None => Args::Heap(ids.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[Id] {
+        match self {
+            Args::Inline(buf, n) => buf.get(..*n).unwrap_or_default(),
+            Args::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Id];
+
+    fn deref(&self) -> &[Id] {
+        self.as_slice()
+    }
+}
+
 impl Machine<'_> {
     fn global(&self, id: Id, op: &str) -> Result<Global, LoadError> {
         match self.node(id)? {
@@ -18,19 +54,26 @@ impl Machine<'_> {
         }
     }
 
-    fn tuple_items(&self, id: Id, op: &str) -> Result<Vec<Id>, LoadError> {
+    /// A copy of a tuple's items (inline when short: no allocation per REDUCE).
+    fn tuple_items(&self, id: Id, op: &str) -> Result<Args, LoadError> {
         match self.node(id)? {
-            Node::Tuple(t) => Ok(t.clone()),
+            &Node::Tuple(t) => Ok(Args::of(self.ids(t)?)),
             _ => Err(bad(self.at, format!("{op} arguments are not a tuple"))),
         }
     }
 
     /// The items of a list, tuple or set node.
-    pub(super) fn seq_items(&self, id: Id) -> Result<Vec<Id>, LoadError> {
+    pub(super) fn seq_slice(&self, id: Id) -> Result<&[Id], LoadError> {
         match self.node(id)? {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) => Ok(v.clone()),
+            Node::List(v) | Node::Set(v) => Ok(v),
+            &Node::Tuple(t) => self.ids(t),
             _ => Err(bad(self.at, "expected a list or tuple")),
         }
+    }
+
+    /// The items of a list, tuple or set node, copied.
+    pub(super) fn seq_items(&self, id: Id) -> Result<Vec<Id>, LoadError> {
+        self.seq_slice(id).map(<[Id]>::to_vec)
     }
 
     fn unsupported(&self, what: impl Into<String>) -> LoadError {
@@ -38,7 +81,7 @@ impl Machine<'_> {
     }
 
     fn leaf(&mut self, v: Value) -> Result<Id, LoadError> {
-        self.alloc(Node::Value(Box::new(v)))
+        self.new_value(v)
     }
 
     fn empty_dict(&mut self, kind: DictKind) -> Result<Id, LoadError> {
@@ -243,7 +286,7 @@ impl Machine<'_> {
                     "BUILD on a plain dict (only OrderedDict has state)",
                 ));
             }
-            Node::Value(v) if v.as_tensor().is_some() => {
+            &Node::Value(index) if self.value(index)?.as_tensor().is_some() => {
                 return Err(self.unsupported("BUILD state on a tensor or parameter"));
             }
             _ => return Err(bad(at, "BUILD on an object that takes no state")),
@@ -260,7 +303,8 @@ impl Machine<'_> {
     fn mapping_items(&self, src: Id) -> Result<Vec<(Id, Id)>, LoadError> {
         match self.node(src)? {
             Node::Dict(d) => Ok(d.items.clone()),
-            Node::List(v) | Node::Tuple(v) => v
+            Node::List(_) | Node::Tuple(_) => self
+                .seq_slice(src)?
                 .iter()
                 .map(|&p| match self.seq_items(p)?.as_slice() {
                     &[k, v] => Ok((k, v)),
@@ -277,7 +321,7 @@ impl Machine<'_> {
     /// `bytes(x)` / `bytearray(x)` of one argument: bytes, or a list of small ints.
     fn bytes_of(&self, src: Id) -> Result<Vec<u8>, LoadError> {
         match self.node(src)? {
-            Node::Value(v) => match v.as_ref() {
+            &Node::Value(index) => match self.value(index)? {
                 Value::Bytes(b) | Value::ByteArray(b) => Ok(b.clone()),
                 _ => Err(bad(self.at, "bytes() of an unsupported value")),
             },

@@ -3,10 +3,9 @@
 //! 1000-item `APPENDS`/`SETITEMS` batches, big-endian `BINFLOAT`, `LONG1` for big ints,
 //! `_codecs.encode` for bytes, `__builtin__` names, and persistent ids for storages.
 
-use std::collections::HashMap;
-
 use crate::dtype::DType;
 use crate::serialize::error::SaveError;
+use crate::serialize::fast_hash::FastMap;
 use crate::serialize::options::LocationRegistry;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
@@ -35,10 +34,10 @@ pub(crate) struct Pickled {
 struct Pickler<'r> {
     out: Vec<u8>,
     memo_next: u32,
-    globals: HashMap<(&'static str, &'static str), u32>,
-    strings: HashMap<String, u32>,
+    globals: FastMap<(&'static str, &'static str), u32>,
+    strings: FastMap<String, u32>,
     storages: Vec<StorageEntry>,
-    by_storage: HashMap<usize, usize>,
+    by_storage: FastMap<usize, usize>,
     registry: &'r LocationRegistry,
     max_nesting: usize,
     path: Vec<String>,
@@ -57,10 +56,10 @@ pub(crate) fn pickle(
     let mut p = Pickler {
         out: vec![0x80, 2],
         memo_next: 0,
-        globals: HashMap::new(),
-        strings: HashMap::new(),
+        globals: FastMap::default(),
+        strings: FastMap::default(),
         storages: Vec::new(),
-        by_storage: HashMap::new(),
+        by_storage: FastMap::default(),
         registry,
         max_nesting,
         path: Vec::new(),
