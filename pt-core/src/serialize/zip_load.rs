@@ -258,23 +258,21 @@ fn finish(
     })
 }
 
-/// Loads a zip checkpoint (or TorchScript archive) from a source.
-///
-/// # Errors
-/// Every [`LoadError`] kind.
-pub(crate) fn load<S: Source + ?Sized>(
-    src: &mut S,
+/// Unpickles `data.pkl`, taking each storage from `backing`, and assembles the result.
+fn unpickle_records<S: Source + ?Sized>(
+    meta: Meta,
+    zip: &ZipArchive,
     opts: &LoadOptions,
+    backing: Backing<'_, S>,
+    verify_crc: bool,
 ) -> Result<Loaded, LoadError> {
-    let zip = ZipArchive::open(src, &opts.limits)?;
-    let meta = read_meta(src, &zip, opts)?;
     let mut provider = ZipProvider {
-        backing: Backing::Read(src),
-        zip: &zip,
+        backing,
+        zip,
         // Every storage is a record, so the record count bounds the storage count.
         table: StorageTable::with_capacity(opts, zip.len()),
         swap: meta.swap,
-        verify_crc: opts.verify_crc,
+        verify_crc,
         name: String::new(),
         cursor: usize::MAX,
     };
@@ -286,8 +284,20 @@ pub(crate) fn load<S: Source + ?Sized>(
         &mut provider,
     )
     .map_err(|e| e.in_record(&zip.full_name("data.pkl")))?;
-    let table = provider.table;
-    finish(meta, &zip, value, table)
+    finish(meta, zip, value, provider.table)
+}
+
+/// Loads a zip checkpoint (or TorchScript archive) from a source.
+///
+/// # Errors
+/// Every [`LoadError`] kind.
+pub(crate) fn load<S: Source + ?Sized>(
+    src: &mut S,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let zip = ZipArchive::open(src, &opts.limits)?;
+    let meta = read_meta(src, &zip, opts)?;
+    unpickle_records(meta, &zip, opts, Backing::Read(src), opts.verify_crc)
 }
 
 /// Loads a zip checkpoint through a private, copy-on-write map of the file.
@@ -359,24 +369,6 @@ pub(crate) fn load_mapped(file: &File, opts: &LoadOptions) -> Result<Loaded, Loa
         .zip(storages)
         .map(|((name, offset), s)| (name, (s, offset)))
         .collect();
-    let mut provider: ZipProvider<'_, '_, SliceSource<'_>> = ZipProvider {
-        backing: Backing::Mapped(mapped),
-        zip: &zip,
-        // Every storage is a record, so the record count bounds the storage count.
-        table: StorageTable::with_capacity(opts, zip.len()),
-        swap: meta.swap,
-        verify_crc: false,
-        name: String::new(),
-        cursor: usize::MAX,
-    };
-    let value = pickle::unpickle(
-        &mut SliceInput::new(&meta.pickle),
-        opts.mode,
-        meta.torchscript,
-        &opts.limits,
-        &mut provider,
-    )
-    .map_err(|e| e.in_record(&zip.full_name("data.pkl")))?;
-    let table = provider.table;
-    finish(meta, &zip, value, table)
+    // Mapped bytes are never read through the CRC-checking path.
+    unpickle_records::<SliceSource<'_>>(meta, &zip, opts, Backing::Mapped(mapped), false)
 }
