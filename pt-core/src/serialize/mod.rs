@@ -59,6 +59,7 @@ mod storages;
 mod torchscript;
 mod zip_load;
 mod zip_read;
+mod zip_spec;
 mod zip_write;
 
 use std::fs::File;

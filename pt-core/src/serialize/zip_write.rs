@@ -3,12 +3,9 @@
 
 use std::io::{self, Write};
 
-const LOCAL_SIG: u32 = 0x0403_4b50;
+use super::zip_spec::{CENTRAL_SIG, EOCD_SIG, EOCD64_SIG, LOCAL_SIG, LOCATOR_SIG};
+
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
-const CENTRAL_SIG: u32 = 0x0201_4b50;
-const EOCD64_SIG: u32 = 0x0606_4b50;
-const LOCATOR_SIG: u32 = 0x0706_4b50;
-const EOCD_SIG: u32 = 0x0605_4b50;
 const FLAGS_DESCRIPTOR_UTF8: u16 = 0x0808;
 const FLAGS_UTF8: u16 = 0x0800;
 
@@ -64,19 +61,7 @@ impl<W: Write> ZipWriter<W> {
         let offset = self.pos;
         let big_size = size >= self.zip64_threshold;
         let big_offset = offset >= self.zip64_threshold;
-        let mut extra = Vec::new();
-        if big_size || big_offset {
-            let body_len: u16 = if big_size { 16 } else { 0 } + if big_offset { 8 } else { 0 };
-            extra.extend_from_slice(&1u16.to_le_bytes());
-            extra.extend_from_slice(&body_len.to_le_bytes());
-            if big_size {
-                extra.extend_from_slice(&size.to_le_bytes());
-                extra.extend_from_slice(&size.to_le_bytes());
-            }
-            if big_offset {
-                extra.extend_from_slice(&offset.to_le_bytes());
-            }
-        }
+        let mut extra = zip64_extra(size, offset, big_size, big_offset);
         let start = offset + 30 + u64::from(name_len) + extra.len() as u64 + 4;
         let pad = (self.alignment - start % self.alignment) % self.alignment;
         let pad = u16::try_from(pad)
@@ -140,19 +125,7 @@ impl<W: Write> ZipWriter<W> {
         for c in &central {
             let big_size = c.size >= self.zip64_threshold;
             let big_offset = c.offset >= self.zip64_threshold;
-            let mut extra = Vec::new();
-            if big_size || big_offset {
-                let body_len: u16 = if big_size { 16 } else { 0 } + if big_offset { 8 } else { 0 };
-                extra.extend_from_slice(&1u16.to_le_bytes());
-                extra.extend_from_slice(&body_len.to_le_bytes());
-                if big_size {
-                    extra.extend_from_slice(&c.size.to_le_bytes());
-                    extra.extend_from_slice(&c.size.to_le_bytes());
-                }
-                if big_offset {
-                    extra.extend_from_slice(&c.offset.to_le_bytes());
-                }
-            }
+            let extra = zip64_extra(c.size, c.offset, big_size, big_offset);
             let needed: u16 = if extra.is_empty() { 0 } else { 45 };
             let mut h = Vec::with_capacity(46 + c.name.len() + extra.len());
             h.extend_from_slice(&CENTRAL_SIG.to_le_bytes());
@@ -200,6 +173,26 @@ impl<W: Write> ZipWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The zip64 extended-information extra field for a record whose size and/or offset does not
+/// fit in 32 bits (uncompressed and compressed size, then offset, each only when needed);
+/// empty when neither is big.
+fn zip64_extra(size: u64, offset: u64, big_size: bool, big_offset: bool) -> Vec<u8> {
+    let mut extra = Vec::new();
+    if big_size || big_offset {
+        let body_len: u16 = if big_size { 16 } else { 0 } + if big_offset { 8 } else { 0 };
+        extra.extend_from_slice(&1u16.to_le_bytes());
+        extra.extend_from_slice(&body_len.to_le_bytes());
+        if big_size {
+            extra.extend_from_slice(&size.to_le_bytes());
+            extra.extend_from_slice(&size.to_le_bytes());
+        }
+        if big_offset {
+            extra.extend_from_slice(&offset.to_le_bytes());
+        }
+    }
+    extra
 }
 
 #[cfg(test)]
