@@ -35,37 +35,29 @@ impl<M: Module> Module for Vec<M> {
     }
 }
 
-impl<M: Module> Module for IndexMap<String, M> {
-    fn visit<'a>(&'a self, visitor: &mut dyn Visitor<'a>) {
-        for (name, m) in self {
-            visitor.child(name, m);
+/// String-keyed maps of modules are PyTorch's `ModuleDict`: children named by their keys, in
+/// the map's iteration order (insertion order for `IndexMap`, sorted for `BTreeMap`).
+macro_rules! module_dict {
+    ($($map:ident),*) => {$(
+        impl<M: Module> Module for $map<String, M> {
+            fn visit<'a>(&'a self, visitor: &mut dyn Visitor<'a>) {
+                for (name, m) in self {
+                    visitor.child(name, m);
+                }
+            }
+            fn visit_mut(&mut self, visitor: &mut dyn VisitorMut) {
+                for (name, m) in self.iter_mut() {
+                    visitor.child(name, m);
+                }
+            }
+            fn type_name(&self) -> &str {
+                "ModuleDict"
+            }
         }
-    }
-    fn visit_mut(&mut self, visitor: &mut dyn VisitorMut) {
-        for (name, m) in self.iter_mut() {
-            visitor.child(name, m);
-        }
-    }
-    fn type_name(&self) -> &str {
-        "ModuleDict"
-    }
+    )*};
 }
 
-impl<M: Module> Module for BTreeMap<String, M> {
-    fn visit<'a>(&'a self, visitor: &mut dyn Visitor<'a>) {
-        for (name, m) in self {
-            visitor.child(name, m);
-        }
-    }
-    fn visit_mut(&mut self, visitor: &mut dyn VisitorMut) {
-        for (name, m) in self.iter_mut() {
-            visitor.child(name, m);
-        }
-    }
-    fn type_name(&self) -> &str {
-        "ModuleDict"
-    }
-}
+module_dict!(IndexMap, BTreeMap);
 
 /// Layers applied one after another (PyTorch's `nn.Sequential`); children are named
 /// `0`, `1`, … or by the names given to [`Sequential::push_named`].
