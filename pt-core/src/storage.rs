@@ -43,15 +43,16 @@ struct MappedRegion {
     offset: usize,
 }
 
-/// Owns the map. Writes go through raw pointers into disjoint regions, each guarded by its own
-/// storage's lock, so the map itself is never borrowed mutably as a whole.
+/// Owns the map. Storages reach their regions only through [`MapCell::base`], a pointer that
+/// `MmapRaw` hands out for reading and writing (never one derived from a `&[u8]` over the whole
+/// map), so no reference to the whole map ever exists while regions are borrowed.
 struct MapCell {
-    map: memmap2::MmapMut,
+    map: memmap2::MmapRaw,
 }
 
 impl MapCell {
     fn base(&self) -> *mut u8 {
-        self.map.as_ptr().cast_mut()
+        self.map.as_mut_ptr()
     }
 }
 
@@ -59,14 +60,18 @@ impl Buffer {
     fn bytes(&self, nbytes: usize) -> &[u8] {
         match self {
             Buffer::Owned(v) => {
-                // SAFETY: the Vec<u64> holds at least `nbytes` initialised bytes; u8 has
-                // alignment 1 and any byte is a valid u8.
+                // SAFETY: the Vec<u64> holds at least `nbytes` initialised bytes (`zeroed` sizes
+                // it so and it never changes length); u8 has alignment 1.
                 unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), nbytes) }
             }
             Buffer::Mapped(r) => {
-                // SAFETY: the region lies inside the map (checked at construction) and the
-                // map lives as long as `r.map`. Only this storage touches this region, and
-                // the caller holds its lock.
+                // SAFETY: `[offset, offset + nbytes)` lies inside the map and overlaps no
+                // other storage's region (both checked in `from_mapped_regions`); the map is
+                // mapped, readable and initialised for as long as `r.map` lives, which outlives
+                // `&self` (and the file is not changed by others while mapped, the contract
+                // under which the map was made). The only other borrows of these bytes are the shared ones of readers
+                // of this storage: a writer needs this storage's write lock, and the caller
+                // holds its read lock (or `&mut`).
                 unsafe { std::slice::from_raw_parts(r.map.base().add(r.offset), nbytes) }
             }
         }
@@ -79,19 +84,15 @@ impl Buffer {
                 unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), nbytes) }
             }
             Buffer::Mapped(r) => {
-                // SAFETY: the map is private and writable (copy-on-write); this region is
-                // disjoint from every other storage's region and we hold its write lock.
+                // SAFETY: as in `bytes` for the bounds and lifetime. The map is private and
+                // writable (copy-on-write, `MmapRaw::as_mut_ptr` grants writes), and `&mut self`
+                // means the caller holds this storage's write lock: no other borrow of this
+                // region exists, and other storages' regions are disjoint from it.
                 unsafe { std::slice::from_raw_parts_mut(r.map.base().add(r.offset), nbytes) }
             }
         }
     }
 }
-
-// SAFETY: the raw pointers in `MapCell` refer to memory owned by the map, which is Send +
-// Sync; all access to a region goes through the owning storage's RwLock.
-unsafe impl Send for MapCell {}
-// SAFETY: see above.
-unsafe impl Sync for MapCell {}
 
 impl Storage {
     /// A zero-filled storage of `nbytes` bytes.
@@ -147,7 +148,9 @@ impl Storage {
                 end_prev = end;
             }
         }
-        let cell = Arc::new(MapCell { map });
+        let cell = Arc::new(MapCell {
+            map: memmap2::MmapRaw::from(map),
+        });
         Ok(regions
             .iter()
             .map(|&(offset, nbytes)| {
@@ -373,5 +376,28 @@ mod tests {
         st[1].write()[0] = 9;
         assert_eq!(st[1].read()[0], 9);
         assert_eq!(st[0].read()[0], 0);
+    }
+
+    #[test]
+    fn regions_of_one_map_are_written_from_threads_at_once() {
+        let map = memmap2::MmapMut::map_anon(4096).unwrap();
+        let regions: Vec<(usize, usize)> = (0..8).map(|i| (i * 512, 512)).collect();
+        let st = Storage::from_mapped_regions(map, &regions).unwrap();
+        std::thread::scope(|s| {
+            for (i, storage) in st.iter().enumerate() {
+                s.spawn(move || {
+                    for round in 0..100u8 {
+                        let mut w = storage.write();
+                        w.fill(round.wrapping_add(i as u8));
+                        drop(w);
+                        let r = storage.read();
+                        assert!(r.iter().all(|&b| b == round.wrapping_add(i as u8)));
+                    }
+                });
+            }
+        });
+        for (i, storage) in st.iter().enumerate() {
+            assert!(storage.read().iter().all(|&b| b == 99 + i as u8));
+        }
     }
 }

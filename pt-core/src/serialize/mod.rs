@@ -77,6 +77,8 @@ pub use save::{
     save_writer, save_writer_with, write_atomically,
 };
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
+#[doc(hidden)]
+pub use zip::read_all_records as __bench_zip_read_all_records;
 
 use crate::state_dict::StateDict;
 use crate::value::Value;
