@@ -5,6 +5,7 @@
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
 mod binary;
+mod conv;
 mod convert;
 mod create;
 mod linear;
@@ -16,6 +17,7 @@ mod unary;
 pub(crate) mod values;
 
 pub use binary::RoundingMode;
+pub use conv::{Conv1dOptions, Conv2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]
