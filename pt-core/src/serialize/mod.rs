@@ -57,6 +57,7 @@ pub mod scan;
 mod source;
 mod storages;
 mod torchscript;
+mod torchscript_archive;
 mod zip_load;
 mod zip_read;
 mod zip_spec;
@@ -80,6 +81,9 @@ pub use save::{
     record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with, save_writer,
 };
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
+pub use torchscript_archive::{
+    TorchScriptArchive, load_torchscript_archive, load_torchscript_archive_bytes,
+};
 
 use crate::state_dict::StateDict;
 use crate::value::Value;
