@@ -11,7 +11,7 @@ use super::options::{ByteOrder, LoadOptions};
 use super::pickle::{self, PidRequest, SliceInput, StorageProvider, StorageRef};
 use super::source::{FileSource, ReadAhead, Source};
 use super::storages::{StorageTable, declared_bytes};
-use super::zip_read::ZipArchive;
+use super::zip::read::ZipArchive;
 use crate::storage::Storage;
 use crate::value::Value;
 

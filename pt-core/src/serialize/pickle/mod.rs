@@ -7,6 +7,7 @@ mod input;
 mod machine;
 mod memo;
 mod numbers;
+pub(crate) mod opcodes;
 mod persistent;
 mod rebuild;
 mod reduce;
