@@ -67,6 +67,7 @@ pub mod scan;
 mod source;
 mod storages;
 mod torchscript;
+mod torchscript_archive;
 mod zip;
 
 use std::fs::File;
@@ -94,6 +95,9 @@ pub use save::{
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
 #[doc(hidden)]
 pub use zip::read_all_records as __bench_zip_read_all_records;
+pub use torchscript_archive::{
+    TorchScriptArchive, load_torchscript_archive, load_torchscript_archive_bytes,
+};
 
 use crate::value::Value;
 use source::{FileSource, ReadAhead, SeekSource, SliceSource, Source};
