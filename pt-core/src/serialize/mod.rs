@@ -93,11 +93,11 @@ pub use save::{
     save_writer, save_writer_with, write_atomically,
 };
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
-#[doc(hidden)]
-pub use zip::read_all_records as __bench_zip_read_all_records;
 pub use torchscript_archive::{
     TorchScriptArchive, load_torchscript_archive, load_torchscript_archive_bytes,
 };
+#[doc(hidden)]
+pub use zip::read_all_records as __bench_zip_read_all_records;
 
 use crate::value::Value;
 use source::{FileSource, ReadAhead, SeekSource, SliceSource, Source};
