@@ -245,10 +245,11 @@ pub trait Forward {
     fn forward(&self, input: &Tensor) -> pt_core::Result<Tensor>;
 }
 
-/// A module that can also run: what a [`Sequential`](crate::Sequential) holds.
-pub trait Layer: Module + Forward {}
+/// A module that can also run: what a [`Sequential`](crate::Sequential) holds. `Send + Sync`,
+/// so a model built from layers can run `forward` from several threads at once.
+pub trait Layer: Module + Forward + Send + Sync {}
 
-impl<T: Module + Forward + ?Sized> Layer for T {}
+impl<T: Module + Forward + Send + Sync + ?Sized> Layer for T {}
 
 impl<M: Module + ?Sized> Module for Box<M> {
     fn visit<'a>(&'a self, visitor: &mut dyn Visitor<'a>) {
