@@ -11,7 +11,6 @@ mod input;
 mod numeric;
 mod progress;
 mod render;
-mod safetensors_io;
 mod table;
 
 use std::process::ExitCode;

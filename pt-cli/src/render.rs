@@ -83,6 +83,13 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
         text("version").unwrap_or("(none)"),
         text("byteorder").unwrap_or("(no record)"),
     ));
+    if let Some(shards) = report.get("shards").and_then(Json::as_array) {
+        out.push_str(&format!("shards: {}\n", shards.len()));
+        for s in shards.iter().filter_map(Json::as_str) {
+            out.push_str(&format!("  {s}\n"));
+        }
+        out.push('\n');
+    }
 
     // Storages in order of first use.
     let mut storages: IndexMap<String, StorageUse> = IndexMap::new();
