@@ -165,7 +165,35 @@ def sharded():
     (st_dir / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
 
 
+def describe_files(paths: list[str]) -> None:
+    """Print {path: entries} for weight files as torch reads them with no help:
+    torch.load(weights_only=True, map_location="cpu"), TorchScript archives through
+    torch.jit.load(...).state_dict(), safetensors through safetensors.torch.load_file."""
+    import warnings
+
+    from safetensors.torch import load_file
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from describe import describe
+
+    out = {}
+    for p in paths:
+        if p.endswith(".safetensors"):
+            obj = load_file(p)
+        elif p.endswith(".jit"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                obj = torch.jit.load(p, map_location="cpu").state_dict(keep_vars=True)
+        else:
+            obj = torch.load(p, weights_only=True, map_location="cpu")
+        out[p] = describe(obj)
+    print(json.dumps(out))
+
+
 def main():
+    if sys.argv[1:2] == ["describe"]:
+        describe_files(sys.argv[2:])
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     numpy_arrays()
     config_object()
