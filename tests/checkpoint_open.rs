@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use module_models::MyModule;
 use pt::core::serialize::{
-    self, Checkpoint, Format, LoadError, save_safetensors, save_safetensors_sharded,
+    self, Checkpoint, Detail, Entry, Format, LoadError, save_safetensors, save_safetensors_sharded,
     save_state_dict,
 };
 use pt::core::{Generator, StateDict, Tensor, Value};
@@ -58,6 +58,14 @@ fn opens_every_single_file_format() {
         let first = sd.keys().next().unwrap().to_owned();
         assert!(c.get(&first).unwrap().unwrap().as_tensor().is_some());
         assert!(!c.describe().unwrap().is_empty());
+        // The layout-only description reads no tensor data.
+        let layout = c.describe_with(Detail::Layout).unwrap();
+        assert!(
+            layout
+                .iter()
+                .filter_map(Entry::as_tensor)
+                .all(|t| t.sha256.is_none() && t.values.is_none())
+        );
         assert!(c.shards().is_empty());
     }
     let c = Checkpoint::open(fixture("checkpoint.pt")).unwrap();

@@ -14,13 +14,7 @@ pub fn flatten(value: &Value) -> IndexMap<String, Value> {
     out
 }
 
-fn join(prefix: &str, part: &str) -> String {
-    if prefix.is_empty() {
-        part.to_owned()
-    } else {
-        format!("{prefix}.{part}")
-    }
-}
+use pt_core::join_key as join;
 
 fn walk(value: &Value, path: String, out: &mut IndexMap<String, Value>) {
     match value {

@@ -74,34 +74,9 @@ impl Numbers {
     }
 }
 
-/// Decodes one float8 byte: `float8_e4m3fn` (no infinities, NaN = S.1111.111) or
-/// `float8_e5m2` (IEEE-like, with infinities).
+/// Decodes one float8 byte (pt-core's decoder).
 pub fn decode_f8(d: DType, b: u8) -> f64 {
-    let sign = if b & 0x80 != 0 { -1.0 } else { 1.0 };
-    let (exp_bits, man_bits, bias) = if d == DType::F8E5M2 {
-        (5u32, 2u32, 15i32)
-    } else {
-        (4, 3, 7)
-    };
-    let exp = i32::from((b >> man_bits) & ((1 << exp_bits) - 1));
-    let man = f64::from(b & ((1 << man_bits) - 1));
-    let max_exp = (1 << exp_bits) - 1;
-    let scale = f64::from(1u32 << man_bits);
-    if d == DType::F8E5M2 && exp == max_exp {
-        return if man == 0.0 {
-            sign * f64::INFINITY
-        } else {
-            f64::NAN
-        };
-    }
-    if d == DType::F8E4M3Fn && exp == max_exp && man == scale - 1.0 {
-        return f64::NAN;
-    }
-    if exp == 0 {
-        sign * (man / scale) * 2f64.powi(1 - bias)
-    } else {
-        sign * (1.0 + man / scale) * 2f64.powi(exp - bias)
-    }
+    pt_core::float8::to_f64(d, b).unwrap_or(f64::NAN)
 }
 
 /// How two equally shaped sets of elements differ.

@@ -12,6 +12,8 @@
 mod display;
 pub mod dtype;
 pub mod error;
+pub mod float8;
+mod keys;
 mod ndarray_interop;
 pub mod ops;
 pub mod random;
@@ -25,6 +27,7 @@ pub mod value_serde;
 
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
+pub use keys::join_key;
 pub use ops::RoundingMode;
 pub use random::Generator;
 pub use scalar::Scalar;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use pt_core::serialize::{ByteOrder, Entry, describe, describe_value};
+use pt_core::serialize::{ByteOrder, Detail, Entry, describe_value_with};
 use serde::Serialize;
 use serde_json::json;
 
@@ -34,6 +34,12 @@ pub struct Report {
 /// # Errors
 /// Load failures.
 pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
+    // Only --json hashes and lists elements; the table needs the layout alone.
+    let detail = if args.json {
+        Detail::Full
+    } else {
+        Detail::Layout
+    };
     // The indicator covers loading and describing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let _progress = Progress::start(
@@ -49,11 +55,15 @@ pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
             (
                 l.version.clone(),
                 l.byteorder,
-                describe_value(&value, &l.storages),
+                describe_value_with(&value, &l.storages, detail),
             )
         }
-        Some(l) => (l.version.clone(), l.byteorder, describe(l)),
-        None => (None, Some(ByteOrder::Little), c.describe()?),
+        Some(l) => (
+            l.version.clone(),
+            l.byteorder,
+            describe_value_with(&l.value, &l.storages, detail),
+        ),
+        None => (None, Some(ByteOrder::Little), c.describe_with(detail)?),
     };
     Ok(Report {
         format: c.format().as_str(),
@@ -79,8 +89,7 @@ pub fn run(args: &InspectArgs) -> u8 {
                     }
                 }
             } else {
-                let j = serde_json::to_value(&r).unwrap_or_default();
-                print!("{}", inspect_table(&path.display().to_string(), &j));
+                print!("{}", inspect_table(&path.display().to_string(), &r));
             }
             0
         }

@@ -83,7 +83,9 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 pub use checkpoint::Checkpoint;
-pub use describe::{Entry, describe, describe_value};
+pub use describe::{
+    Detail, Entry, LeafEntry, TensorEntry, describe, describe_value, describe_value_with,
+};
 pub use error::{FormatError, LoadError, Location, SaveError};
 pub use limits::Limits;
 pub use loaded::{Format, Loaded, StorageInfo};
