@@ -8,7 +8,6 @@ mod cli;
 mod commands;
 mod diff;
 mod input;
-mod numeric;
 mod progress;
 mod render;
 mod table;

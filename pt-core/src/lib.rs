@@ -9,6 +9,7 @@
 //!   `repr`. [`Scalar`] is a Python-like number, [`Generator`] a seedable PRNG.
 #![deny(missing_docs)]
 
+pub mod diff;
 mod display;
 pub mod dtype;
 pub mod error;
