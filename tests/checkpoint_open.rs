@@ -186,3 +186,25 @@ fn load_checkpoint_reads_any_format_into_a_module() {
     // `load` is the value shorthand.
     assert!(serialize::load(&st).unwrap().as_dict().is_some());
 }
+
+#[test]
+fn whole_module_pickles_give_their_state_dict_in_inert_mode() {
+    use pt::core::serialize::{LoadOptions, UnpicklerMode, has_objects, modules_to_state_dicts};
+    let opts = LoadOptions::new().mode(UnpicklerMode::Inert);
+    let value = Checkpoint::open_with(fixture("mymodule_whole.pt"), &opts)
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(has_objects(&value));
+    let converted = modules_to_state_dicts(value);
+    assert!(!has_objects(&converted));
+    let sd = StateDict::from_value(&converted).unwrap();
+    let want = Checkpoint::open(fixture("mymodule_state.pt"))
+        .unwrap()
+        .state_dict()
+        .unwrap();
+    assert_eq!(
+        sd.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+}

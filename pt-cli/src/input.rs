@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use pt_core::serialize::{
-    Checkpoint, Format, LoadError, LoadOptions, MapLocation, UnpicklerMode, module_state_dict,
+    Checkpoint, Format, LoadError, LoadOptions, MapLocation, UnpicklerMode, has_objects,
+    modules_to_state_dicts,
 };
 use pt_core::{StateDict, Value};
 
@@ -132,18 +133,6 @@ pub fn whole_value(c: &Checkpoint) -> Result<Value, InputError> {
     })
 }
 
-/// True when the value holds inert objects (a whole-module pickle read with `--inert`).
-pub fn has_objects(v: &Value) -> bool {
-    match v {
-        Value::Object(_) => true,
-        Value::Dict(d) => d.items.values().any(has_objects),
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
-            items.iter().any(has_objects)
-        }
-        _ => false,
-    }
-}
-
 /// A loaded input and where its state dict came from.
 #[derive(Debug)]
 pub struct Opened {
@@ -151,32 +140,6 @@ pub struct Opened {
     pub description: String,
     /// The whole object (`.pt`) or the state dict as a value (`.safetensors`).
     pub value: Value,
-}
-
-/// Replaces every inert module object in the tree (a `torch.save(model)` read with
-/// `--inert`) by its module state dict, keeping everything else; an object that is not a
-/// module stays as it is.
-pub fn modules_to_state_dicts(value: Value) -> Value {
-    match value {
-        Value::Object(o) => {
-            let v = Value::Object(o);
-            match module_state_dict(&v) {
-                Ok(sd) => sd.to_value(),
-                Err(_) => v,
-            }
-        }
-        Value::Dict(mut d) => {
-            for v in d.items.values_mut() {
-                *v = modules_to_state_dicts(std::mem::replace(v, Value::None));
-            }
-            Value::Dict(d)
-        }
-        Value::List(items) => Value::List(items.into_iter().map(modules_to_state_dicts).collect()),
-        Value::Tuple(items) => {
-            Value::Tuple(items.into_iter().map(modules_to_state_dicts).collect())
-        }
-        other => other,
-    }
 }
 
 /// The state dict in a `.pt` value (inert modules first turned into their state dicts):

@@ -9,12 +9,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use pt_core::serialize::{
-    Format, is_safetensors_path, save, save_safetensors, save_safetensors_sharded,
+    Format, has_objects, is_safetensors_path, modules_to_state_dicts, save, save_safetensors,
+    save_safetensors_sharded,
 };
 use pt_core::{StateDict, Value};
 
 use crate::cli::ConvertArgs;
-use crate::input::{self, InputError, has_objects, state_dict_of};
+use crate::input::{self, InputError, state_dict_of};
 
 /// What gets written.
 enum Output {
@@ -69,7 +70,7 @@ fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<Stri
     };
     let value = if has_objects(&value) {
         notes.push("inert module objects were replaced by their module state dicts".to_owned());
-        input::modules_to_state_dicts(value)
+        modules_to_state_dicts(value)
     } else {
         value
     };

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use pt_core::serialize::{ByteOrder, Detail, Entry, describe_value_with};
+use pt_core::serialize::{
+    ByteOrder, Detail, Entry, describe_value_with, has_objects, modules_to_state_dicts,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -50,8 +52,8 @@ pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
     let c = input::open(path, &args.load, false)?;
     let shards = c.index().map(|i| i.shards().to_vec()).unwrap_or_default();
     let (version, byteorder, entries) = match c.loaded() {
-        Some(l) if args.load.inert && input::has_objects(&l.value) => {
-            let value = input::modules_to_state_dicts(l.value.clone());
+        Some(l) if args.load.inert && has_objects(&l.value) => {
+            let value = modules_to_state_dicts(l.value.clone());
             (
                 l.version.clone(),
                 l.byteorder,

@@ -89,7 +89,7 @@ pub use describe::{
 pub use error::{FormatError, LoadError, Location, SaveError};
 pub use limits::Limits;
 pub use loaded::{Format, Loaded, StorageInfo};
-pub use module_state::module_state_dict;
+pub use module_state::{has_objects, module_state_dict, modules_to_state_dicts};
 pub use options::{
     ByteOrder, Deserializer, LoadEndianness, LoadOptions, LocationFn, LocationRegistry,
     MapLocation, SaveOptions, StorageTag, Tagger, UnpicklerMode, get_default_load_endianness,
