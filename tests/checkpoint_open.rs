@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use module_support::MyModule;
 use pt::core::serialize::{
-    self, Checkpoint, Format, LoadError, save_safetensors, save_safetensors_sharded,
+    self, Checkpoint, Detail, Entry, Format, LoadError, save_safetensors, save_safetensors_sharded,
     save_state_dict,
 };
 use pt::core::{Generator, StateDict, Tensor, Value};
@@ -58,6 +58,14 @@ fn opens_every_single_file_format() {
         let first = sd.keys().next().unwrap().to_owned();
         assert!(c.get(&first).unwrap().unwrap().as_tensor().is_some());
         assert!(!c.describe().unwrap().is_empty());
+        // The layout-only description reads no tensor data.
+        let layout = c.describe_with(Detail::Layout).unwrap();
+        assert!(
+            layout
+                .iter()
+                .filter_map(Entry::as_tensor)
+                .all(|t| t.sha256.is_none() && t.values.is_none())
+        );
         assert!(c.shards().is_empty());
     }
     let c = Checkpoint::open(fixture("checkpoint.pt")).unwrap();
@@ -177,4 +185,26 @@ fn load_checkpoint_reads_any_format_into_a_module() {
     assert!(matches!(e, LoadCheckpointError::Read { .. }), "{e}");
     // `load` is the value shorthand.
     assert!(serialize::load(&st).unwrap().as_dict().is_some());
+}
+
+#[test]
+fn whole_module_pickles_give_their_state_dict_in_inert_mode() {
+    use pt::core::serialize::{LoadOptions, UnpicklerMode, has_objects, modules_to_state_dicts};
+    let opts = LoadOptions::new().mode(UnpicklerMode::Inert);
+    let value = Checkpoint::open_with(fixture("mymodule_whole.pt"), &opts)
+        .unwrap()
+        .into_value()
+        .unwrap();
+    assert!(has_objects(&value));
+    let converted = modules_to_state_dicts(value);
+    assert!(!has_objects(&converted));
+    let sd = StateDict::from_value(&converted).unwrap();
+    let want = Checkpoint::open(fixture("mymodule_state.pt"))
+        .unwrap()
+        .state_dict()
+        .unwrap();
+    assert_eq!(
+        sd.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
 }

@@ -226,7 +226,7 @@ fn device_tags_load_into_host_memory_by_default() {
     assert!(
         described
             .iter()
-            .any(|e| e.location.as_deref() == Some("cuda:0"))
+            .any(|e| e.as_tensor().and_then(|t| t.location.as_deref()) == Some("cuda:0"))
     );
     // PyTorch's refusal, on request.
     let refusing = LoadOptions::new().registry(LocationRegistry::refusing_devices());

@@ -28,14 +28,17 @@ pub enum Command {
     /// Nothing is loaded or executed. Exit status: 0 when every file is safe, 3 when any
     /// is unsafe, otherwise 2 when a file cannot be read or is not a checkpoint.
     Scan(ScanArgs),
-    /// Compare two checkpoints (.pt of any flavour, TorchScript, .safetensors) key by key.
+    /// Compare two checkpoints (.pt of any flavour, TorchScript, .safetensors, sharded
+    /// indexes or model directories) key by key.
     ///
     /// Exit status: 0 when equal within tolerance, 1 when they differ, 2 when a file
     /// cannot be read.
     Diff(DiffArgs),
-    /// Convert between .pt and .safetensors, or rewrite any .pt as a current zip .pt.
+    /// Convert between .pt and .safetensors (single or sharded), or rewrite any .pt as a
+    /// current zip .pt.
     ///
-    /// The output format follows OUT's extension (.safetensors, anything else is .pt).
+    /// The output format follows OUT's extension (.safetensors, anything else is .pt), or
+    /// is sharded safetensors in directory OUT with --max-shard-size.
     /// Exit status: 0 on success, 1 on any error (nothing is written then).
     Convert(ConvertArgs),
 }
@@ -50,7 +53,7 @@ pub struct LoadArgs {
     pub inert: bool,
     /// Where storages go, as torch.load's map_location: a location such as `cpu` (every
     /// storage), or `FROM=TO` pairs (repeat the option or separate with commas). Files
-    /// with CUDA or other non-CPU tags need this (e.g. `--map-location cpu`).
+    /// tagged with a device (`cuda:0`, `mps`, …) load into host memory without it.
     #[arg(long = "map-location", value_name = "LOC|FROM=TO")]
     pub map_location: Vec<String>,
 }
@@ -58,7 +61,8 @@ pub struct LoadArgs {
 /// `pt inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The checkpoint.
+    /// The checkpoint: .pt of any flavour, .safetensors, a sharded *.index.json or a model
+    /// directory.
     pub file: PathBuf,
     /// Print one JSON object (`format`, `version`, `byteorder`, `entries`) instead of the
     /// table; on failure `{"error": …}`.
@@ -111,9 +115,11 @@ pub struct DiffArgs {
 /// `pt convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// The input (.pt of any flavour, or .safetensors).
+    /// The input: .pt of any flavour, .safetensors, a sharded *.index.json or a model
+    /// directory.
     pub input: PathBuf,
-    /// The output: .safetensors, or .pt (current zip format).
+    /// The output: .safetensors, a directory (with --max-shard-size), or .pt (current zip
+    /// format).
     pub output: PathBuf,
     /// Dotted path of the state dict inside the input (`model`), instead of finding it.
     #[arg(long)]
@@ -121,6 +127,11 @@ pub struct ConvertArgs {
     /// Replace OUT if it exists.
     #[arg(long, short)]
     pub force: bool,
+    /// Write sharded safetensors into the directory OUT, as Hugging Face names them
+    /// (`model-00001-of-00003.safetensors` + `model.safetensors.index.json`), each shard at
+    /// most this size (`2GB`, `500MB`, `1GiB`, or bytes).
+    #[arg(long, value_name = "SIZE")]
+    pub max_shard_size: Option<String>,
     /// Loading options.
     #[command(flatten)]
     pub load: LoadArgs,

@@ -1,18 +1,17 @@
-//! Opening the files the commands read: `.pt` of any flavour through pt-core's loader,
-//! `.safetensors` through the `safetensors` crate.
+//! Opening the files the commands read, all through pt-core's `Checkpoint`.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
 use pt_core::serialize::{
-    self, LoadError, LoadOptions, Loaded, MapLocation, UnpicklerMode, module_state_dict,
+    Checkpoint, Format, LoadError, LoadOptions, MapLocation, UnpicklerMode, has_objects,
+    modules_to_state_dicts,
 };
 use pt_core::{StateDict, Value};
 
 use crate::cli::LoadArgs;
 use crate::progress::Progress;
-use crate::safetensors_io;
 
 /// Why an input could not be used.
 #[derive(Debug)]
@@ -48,7 +47,7 @@ impl From<String> for InputError {
 pub fn hint(e: &InputError) -> Option<&'static str> {
     match e {
         InputError::Load(LoadError::Location { .. }) => Some(
-            "pass --map-location cpu to load every storage into host memory (or FROM=TO pairs)",
+            "pass --map-location to say where a location tag goes (a location, or FROM=TO pairs)",
         ),
         InputError::Load(LoadError::UnsafeGlobal { .. }) => Some(
             "`pt scan FILE` lists every global the file references; only if you trust the file, --inert extracts its tensors without running anything",
@@ -109,50 +108,29 @@ pub fn load_options(args: &LoadArgs) -> Result<LoadOptions, String> {
     Ok(o)
 }
 
-/// True for a path whose extension is `.safetensors` (how outputs are told apart).
-pub fn is_safetensors(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("safetensors"))
-}
-
-/// True when an existing input is a safetensors file: by extension, or by content (an
-/// 8-byte little-endian header length followed by the header's `{`; a `.pt` starts with
-/// `PK` or a pickle's `PROTO`, never like that).
-pub fn is_safetensors_input(path: &Path) -> bool {
-    if is_safetensors(path) {
-        return true;
-    }
-    let mut head = [0u8; 9];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && head[8] == b'{'
-        && &head[..2] != b"PK"
-}
-
-/// Loads a `.pt` file, with a progress indicator for large files on a terminal.
+/// Opens any checkpoint path (`.pt` of any flavour, TorchScript, `.safetensors`, a sharded
+/// `*.index.json` or a model directory), with a progress indicator for large files on a
+/// terminal.
 ///
 /// # Errors
 /// The loader's error.
-pub fn load_pt(path: &Path, args: &LoadArgs, progress: bool) -> Result<Loaded, InputError> {
+pub fn open(path: &Path, args: &LoadArgs, progress: bool) -> Result<Checkpoint, InputError> {
     let opts = load_options(args)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let _p = Progress::start(&format!("loading {}", path.display()), size, progress);
-    Ok(serialize::Checkpoint::open_with(path, &opts)?
-        .into_loaded()
-        .ok_or_else(|| format!("{} is a sharded checkpoint", path.display()))?)
+    Ok(Checkpoint::open_with(path, &opts)?)
 }
 
-/// True when the value holds inert objects (a whole-module pickle read with `--inert`).
-pub fn has_objects(v: &Value) -> bool {
-    match v {
-        Value::Object(_) => true,
-        Value::Dict(d) => d.items.values().any(has_objects),
-        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
-            items.iter().any(has_objects)
-        }
-        _ => false,
-    }
+/// The value to work on: a `torch.save` file's whole object, or the state dict of a
+/// safetensors file or sharded checkpoint.
+///
+/// # Errors
+/// Shard read failures.
+pub fn whole_value(c: &Checkpoint) -> Result<Value, InputError> {
+    Ok(match c.loaded() {
+        Some(l) => l.value.clone(),
+        None => c.value()?,
+    })
 }
 
 /// A loaded input and where its state dict came from.
@@ -162,32 +140,6 @@ pub struct Opened {
     pub description: String,
     /// The whole object (`.pt`) or the state dict as a value (`.safetensors`).
     pub value: Value,
-}
-
-/// Replaces every inert module object in the tree (a `torch.save(model)` read with
-/// `--inert`) by its module state dict, keeping everything else; an object that is not a
-/// module stays as it is.
-pub fn modules_to_state_dicts(value: Value) -> Value {
-    match value {
-        Value::Object(o) => {
-            let v = Value::Object(o);
-            match module_state_dict(&v) {
-                Ok(sd) => sd.to_value(),
-                Err(_) => v,
-            }
-        }
-        Value::Dict(mut d) => {
-            for v in d.items.values_mut() {
-                *v = modules_to_state_dicts(std::mem::replace(v, Value::None));
-            }
-            Value::Dict(d)
-        }
-        Value::List(items) => Value::List(items.into_iter().map(modules_to_state_dicts).collect()),
-        Value::Tuple(items) => {
-            Value::Tuple(items.into_iter().map(modules_to_state_dicts).collect())
-        }
-        other => other,
-    }
 }
 
 /// The state dict in a `.pt` value (inert modules first turned into their state dicts):
@@ -223,16 +175,17 @@ pub fn open_for_diff(
     key: Option<&str>,
     args: &LoadArgs,
 ) -> Result<Opened, InputError> {
-    if is_safetensors_input(path) {
-        let (sd, _) = safetensors_io::read(path)?;
+    let c = open(path, args, true)?;
+    let format = c.format().as_str();
+    if matches!(c.format(), Format::Safetensors | Format::Sharded) {
+        let sd = c.state_dict()?;
         return Ok(Opened {
-            description: format!("safetensors, {} entries", sd.len()),
+            description: format!("{format}, {} entries", sd.len()),
             value: sd.to_value(),
         });
     }
-    let loaded = load_pt(path, args, true)?;
-    let format = loaded.format.as_str();
-    match state_dict_of(&loaded.value, key) {
+    let value = whole_value(&c)?;
+    match state_dict_of(&value, key) {
         Ok((sd, what)) => Ok(Opened {
             description: format!("{format}, {what}, {} entries", sd.len()),
             value: sd.to_value(),
@@ -240,7 +193,7 @@ pub fn open_for_diff(
         Err(e) if key.is_some() => Err(InputError::Other(e)),
         Err(_) => Ok(Opened {
             description: format!("{format}, whole object (no state dict found)"),
-            value: loaded.value,
+            value,
         }),
     }
 }

@@ -8,10 +8,8 @@ mod cli;
 mod commands;
 mod diff;
 mod input;
-mod numeric;
 mod progress;
 mod render;
-mod safetensors_io;
 mod table;
 
 use std::process::ExitCode;

@@ -1,28 +1,19 @@
-//! The `pt inspect` table, rendered from the same JSON report `--json` prints.
+//! The `pt inspect` table, rendered from the typed report (`--json` prints the same report).
 
 use indexmap::IndexMap;
+use pt_core::serialize::{Entry, LeafEntry};
 use serde_json::Value as Json;
 
+use crate::commands::inspect::Report;
 use crate::table::{Align, Table, grouped, human_bytes};
 
-/// Bytes of one element of a dtype named as in the schema.
-fn dtype_size(name: &str) -> u64 {
-    pt_core::DType::from_name(name).map_or(0, |d| d.size() as u64)
-}
-
-fn ints(j: Option<&Json>) -> Vec<u64> {
-    j.and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(Json::as_u64).collect())
-        .unwrap_or_default()
-}
-
-fn list(v: &[u64]) -> String {
-    let items: Vec<String> = v.iter().map(u64::to_string).collect();
+fn list(v: &[usize]) -> String {
+    let items: Vec<String> = v.iter().map(usize::to_string).collect();
     format!("[{}]", items.join(", "))
 }
 
-fn contiguous_strides(shape: &[u64]) -> Vec<u64> {
-    let mut s = vec![1u64; shape.len()];
+fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         s[i] = s[i + 1].saturating_mul(shape[i + 1].max(1));
     }
@@ -30,13 +21,12 @@ fn contiguous_strides(shape: &[u64]) -> Vec<u64> {
 }
 
 /// A scalar entry's value, shortened for a table cell.
-fn scalar_text(e: &Json) -> String {
-    let v = e.get("value");
-    let text = match (e.get("kind").and_then(Json::as_str), v) {
-        (Some("none"), _) => "None".to_owned(),
-        (Some("str"), Some(Json::String(s))) => format!("{s:?}"),
-        (Some("bytes"), Some(Json::String(h))) => format!("bytes (hex {h})"),
-        (Some(_), Some(Json::String(s))) => s.clone(),
+fn scalar_text(e: &LeafEntry) -> String {
+    let text = match (e.kind, &e.value) {
+        ("none", _) => "None".to_owned(),
+        ("str", Some(Json::String(s))) => format!("{s:?}"),
+        ("bytes", Some(Json::String(h))) => format!("bytes (hex {h})"),
+        (_, Some(Json::String(s))) => s.clone(),
         (_, Some(other)) => other.to_string(),
         (_, None) => String::new(),
     };
@@ -69,37 +59,40 @@ fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", grouped(n), if n == 1 { one } else { many })
 }
 
-/// Renders the report of `pt inspect --json` for people.
-pub fn inspect_table(file: &str, report: &Json) -> String {
-    let entries: &[Json] = report
-        .get("entries")
-        .and_then(Json::as_array)
-        .map_or(&[], Vec::as_slice);
-    let text = |k: &str| report.get(k).and_then(Json::as_str);
+/// Renders an inspect report for people.
+pub fn inspect_table(file: &str, report: &Report) -> String {
     let mut out = format!("{file}\n");
     out.push_str(&format!(
         "format: {}   version record: {}   byte order: {}\n\n",
-        text("format").unwrap_or("?"),
-        text("version").unwrap_or("(none)"),
-        text("byteorder").unwrap_or("(no record)"),
+        report.format,
+        report.version.as_deref().unwrap_or("(none)"),
+        report.byteorder.unwrap_or("(no record)"),
     ));
+    if !report.shards.is_empty() {
+        out.push_str(&format!("shards: {}\n", report.shards.len()));
+        for s in &report.shards {
+            out.push_str(&format!("  {s}\n"));
+        }
+        out.push('\n');
+    }
 
     // Storages in order of first use.
-    let mut storages: IndexMap<String, StorageUse> = IndexMap::new();
-    for e in entries {
-        if let Some(key) = e.get("storage_key").and_then(Json::as_str) {
-            let n = storages.len();
-            storages
-                .entry(key.to_owned())
-                .or_insert_with(|| StorageUse {
-                    index: n,
-                    dtype: e["dtype"].as_str().unwrap_or("?").to_owned(),
-                    bytes: e["storage_bytes"].as_u64().unwrap_or(0),
-                    location: e["location"].as_str().unwrap_or("?").to_owned(),
-                    tensors: 0,
-                })
-                .tensors += 1;
-        }
+    let mut storages: IndexMap<&str, StorageUse> = IndexMap::new();
+    for t in report.entries.iter().filter_map(Entry::as_tensor) {
+        let Some(key) = t.storage_key.as_deref() else {
+            continue;
+        };
+        let n = storages.len();
+        storages
+            .entry(key)
+            .or_insert_with(|| StorageUse {
+                index: n,
+                dtype: t.dtype.name().to_owned(),
+                bytes: t.storage_bytes as u64,
+                location: t.location.clone().unwrap_or_else(|| "?".to_owned()),
+                tensors: 0,
+            })
+            .tensors += 1;
     }
 
     let mut table = Table::new(&[
@@ -112,31 +105,33 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
     ]);
     let mut by_dtype: IndexMap<String, DTypeTotal> = IndexMap::new();
     let (mut tensors, mut elements, mut tensor_bytes, mut others) = (0u64, 0u64, 0u64, 0u64);
-    for e in entries {
-        let path = e.get("path").and_then(Json::as_str).unwrap_or("");
-        let key = if path.is_empty() { "(root)" } else { path };
-        let kind = e.get("kind").and_then(Json::as_str).unwrap_or("?");
-        if kind != "tensor" {
-            others += 1;
-            table.row(vec![key.to_owned(), kind.to_owned(), scalar_text(e)]);
-            continue;
-        }
-        let dtype = e.get("dtype").and_then(Json::as_str).unwrap_or("?");
-        let shape = ints(e.get("shape"));
-        let stride = ints(e.get("stride"));
-        let offset = e.get("storage_offset").and_then(Json::as_u64).unwrap_or(0);
-        let numel: u64 = shape.iter().product();
-        let bytes = numel.saturating_mul(dtype_size(dtype));
+    for e in &report.entries {
+        let key = if e.path().is_empty() {
+            "(root)"
+        } else {
+            e.path()
+        };
+        let t = match e {
+            Entry::Leaf(l) => {
+                others += 1;
+                table.row(vec![key.to_owned(), l.kind.to_owned(), scalar_text(l)]);
+                continue;
+            }
+            Entry::Tensor(t) => t,
+        };
+        let dtype = t.dtype.name();
+        let numel: u64 = t.shape.iter().map(|&d| d as u64).product();
+        let bytes = numel.saturating_mul(t.dtype.size() as u64);
         tensors += 1;
         elements += numel;
         tensor_bytes += bytes;
-        let t = by_dtype.entry(dtype.to_owned()).or_default();
-        t.tensors += 1;
-        t.elements += numel;
-        t.bytes += bytes;
-        let storage = e
-            .get("storage_key")
-            .and_then(Json::as_str)
+        let d = by_dtype.entry(dtype.to_owned()).or_default();
+        d.tensors += 1;
+        d.elements += numel;
+        d.bytes += bytes;
+        let storage = t
+            .storage_key
+            .as_deref()
             .and_then(|k| storages.get(k))
             .map_or(String::new(), |s| {
                 if s.tensors > 1 {
@@ -146,22 +141,22 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
                 }
             });
         let mut notes = Vec::new();
-        if e.get("parameter").and_then(Json::as_bool) == Some(true) {
+        if t.parameter {
             notes.push("parameter".to_owned());
         }
-        if e.get("requires_grad").and_then(Json::as_bool) == Some(true) {
+        if t.requires_grad {
             notes.push("requires_grad".to_owned());
         }
-        if numel > 1 && stride != contiguous_strides(&shape) {
-            notes.push(format!("stride {}", list(&stride)));
+        if numel > 1 && t.stride != contiguous_strides(&t.shape) {
+            notes.push(format!("stride {}", list(&t.stride)));
         }
-        if offset != 0 {
-            notes.push(format!("offset {offset}"));
+        if t.storage_offset != 0 {
+            notes.push(format!("offset {}", t.storage_offset));
         }
         table.row(vec![
             key.to_owned(),
             dtype.to_owned(),
-            list(&shape),
+            list(&t.shape),
             storage,
             human_bytes(bytes),
             notes.join(", "),
@@ -243,7 +238,7 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
         for (k, s) in storages.iter().filter(|(_, s)| s.tensors > 1) {
             t.row(vec![
                 format!("#{}", s.index),
-                k.clone(),
+                (*k).to_owned(),
                 s.dtype.clone(),
                 human_bytes(s.bytes),
                 s.tensors.to_string(),
@@ -258,22 +253,42 @@ pub fn inspect_table(file: &str, report: &Json) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use pt_core::DType;
+    use pt_core::serialize::TensorEntry;
 
     #[test]
     fn marks_shared_storages_and_totals() {
-        let report = json!({
-            "format": "zip", "version": "3", "byteorder": "little",
-            "entries": [
-                {"path": "0", "kind": "tensor", "dtype": "int64", "shape": [10], "stride": [1],
-                 "storage_offset": 0, "storage_key": "0", "storage_bytes": 80,
-                 "requires_grad": false, "parameter": false, "location": "cpu"},
-                {"path": "1", "kind": "tensor", "dtype": "int64", "shape": [5], "stride": [2],
-                 "storage_offset": 1, "storage_key": "0", "storage_bytes": 80,
-                 "requires_grad": false, "parameter": true, "location": "cpu"},
-                {"path": "epoch", "kind": "int", "value": 5},
-            ]
-        });
+        let tensor = |path: &str, shape: usize, stride: usize, offset: usize, parameter: bool| {
+            Entry::Tensor(TensorEntry {
+                path: path.to_owned(),
+                dtype: DType::I64,
+                shape: vec![shape],
+                stride: vec![stride],
+                storage_offset: offset,
+                storage_key: Some("0".to_owned()),
+                storage_bytes: 80,
+                requires_grad: false,
+                parameter,
+                location: Some("cpu".to_owned()),
+                sha256: None,
+                values: None,
+            })
+        };
+        let report = Report {
+            format: "zip",
+            version: Some("3".to_owned()),
+            byteorder: Some("little"),
+            shards: Vec::new(),
+            entries: vec![
+                tensor("0", 10, 1, 0, false),
+                tensor("1", 5, 2, 1, true),
+                Entry::Leaf(LeafEntry {
+                    path: "epoch".to_owned(),
+                    kind: "int",
+                    value: Some(Json::from(5)),
+                }),
+            ],
+        };
         let s = inspect_table("views.pt", &report);
         assert!(
             s.contains("format: zip   version record: 3   byte order: little"),

@@ -9,10 +9,13 @@
 //!   `repr`. [`Scalar`] is a Python-like number, [`Generator`] a seedable PRNG.
 #![deny(missing_docs)]
 
+pub mod diff;
 mod display;
 pub mod dtype;
 pub mod error;
 mod kernels;
+pub mod float8;
+mod keys;
 mod ndarray_interop;
 pub mod ops;
 pub mod random;
@@ -27,6 +30,7 @@ pub mod value_serde;
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
 pub use kernels::{num_threads, set_num_threads};
+pub use keys::join_key;
 pub use ops::RoundingMode;
 pub use random::Generator;
 pub use scalar::Scalar;

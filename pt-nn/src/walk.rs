@@ -33,14 +33,7 @@ pub(crate) fn contents<M: Module + ?Sized>(module: &M) -> Contents<'_> {
     c
 }
 
-/// `prefix + name` with a dot between when `prefix` is not empty.
-pub(crate) fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
+pub(crate) use pt_core::join_key as join;
 
 pub(crate) fn named_parameters<M: Module + ?Sized>(module: &M) -> Vec<(String, Parameter)> {
     fn go(m: &(impl Module + ?Sized), prefix: &str, out: &mut Vec<(String, Parameter)>) {

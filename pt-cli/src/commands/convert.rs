@@ -1,4 +1,5 @@
-//! `pt convert IN OUT`: `.pt` → `.safetensors`, `.safetensors` → `.pt`, any `.pt` → zip `.pt`.
+//! `pt convert IN OUT`: any checkpoint (`.pt`, TorchScript, `.safetensors`, sharded) → a
+//! `.safetensors` file, a directory of sharded safetensors (`--max-shard-size`), or a zip `.pt`.
 //!
 //! The output is written to a temporary file in OUT's folder, then moved into place, so a
 //! failure never leaves a partial OUT; without `--force` the move refuses to replace a
@@ -7,12 +8,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use pt_core::serialize::save;
+use pt_core::serialize::{
+    Format, has_objects, is_safetensors_path, modules_to_state_dicts, save, save_safetensors,
+    save_safetensors_sharded,
+};
 use pt_core::{StateDict, Value};
 
 use crate::cli::ConvertArgs;
-use crate::input::{self, InputError, has_objects, state_dict_of};
-use crate::safetensors_io;
+use crate::input::{self, InputError, state_dict_of};
 
 /// What gets written.
 enum Output {
@@ -25,10 +28,15 @@ enum Output {
 /// turned into state dicts. Returns notes for the user too.
 fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<String>), InputError> {
     let mut notes = Vec::new();
-    if input::is_safetensors_input(&args.input) {
-        let (sd, _) = safetensors_io::read(&args.input)?;
+    let c = input::open(&args.input, &args.load, true)?;
+    let Some(loaded) = c.loaded().filter(|l| l.format != Format::Safetensors) else {
+        // Safetensors and sharded inputs are state dicts.
+        let sd = c.state_dict()?;
         if args.key.is_some() {
-            notes.push("--key is ignored for a .safetensors input".to_owned());
+            notes.push(format!(
+                "--key is ignored for a {} input",
+                c.format().as_str()
+            ));
         }
         return Ok((
             if to_safetensors {
@@ -38,8 +46,7 @@ fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<Stri
             },
             notes,
         ));
-    }
-    let loaded = input::load_pt(&args.input, &args.load, true)?;
+    };
     if to_safetensors {
         let (sd, what) = state_dict_of(&loaded.value, args.key.as_deref())?;
         let root_is_sd = args.key.is_none()
@@ -59,15 +66,47 @@ fn prepare(args: &ConvertArgs, to_safetensors: bool) -> Result<(Output, Vec<Stri
             .path(k)
             .cloned()
             .ok_or_else(|| InputError::Other(format!("no value at --key `{k}`")))?,
-        None => loaded.value,
+        None => loaded.value.clone(),
     };
     let value = if has_objects(&value) {
         notes.push("inert module objects were replaced by their module state dicts".to_owned());
-        input::modules_to_state_dicts(value)
+        modules_to_state_dicts(value)
     } else {
         value
     };
     Ok((Output::Pt(value), notes))
+}
+
+/// Parses a shard size: bytes, or a number with `KB`/`MB`/`GB` (powers of 1000, as
+/// Hugging Face's `max_shard_size`) or `KiB`/`MiB`/`GiB` (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KIB" => 1 << 10,
+        "MIB" => 1 << 20,
+        "GIB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "--max-shard-size: unknown unit in `{text}` (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("--max-shard-size: `{text}` is not a size such as 2GB"))?;
+    let bytes = n * scale as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("--max-shard-size: `{text}` is not a positive size"));
+    }
+    Ok(bytes as u64)
 }
 
 /// Moves `tmp` to `out`: replacing it with `force`, else refusing if it exists.
@@ -124,7 +163,8 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let to_safetensors = input::is_safetensors(out);
+    let max_shard = args.max_shard_size.as_deref().map(parse_size).transpose()?;
+    let to_safetensors = max_shard.is_some() || is_safetensors_path(out);
     let (output, mut notes) =
         prepare(args, to_safetensors).map_err(|e| prefix(e, &args.input.display().to_string()))?;
     // The temporary file keeps OUT's name inside a private folder, so that a .pt archive's
@@ -134,34 +174,51 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
         .tempdir_in(&dir)
         .map_err(|e| format!("creating a temporary folder in {}: {e}", dir.display()))?;
     let tmp = tmp_dir.path().join(name);
-    let summary = match &output {
-        Output::SafeTensors(sd) => {
-            safetensors_io::write(sd, &tmp)?;
+    let summary = match (&output, max_shard) {
+        (Output::SafeTensors(sd), Some(max)) => {
+            let files = save_safetensors_sharded(sd, &tmp, max).map_err(|e| e.to_string())?;
+            format!(
+                "{} files, {} tensors, {} other entries",
+                files.len(),
+                sd.tensors().count(),
+                sd.len() - sd.tensors().count()
+            )
+        }
+        (Output::SafeTensors(sd), None) => {
+            save_safetensors(sd, &tmp).map_err(|e| e.to_string())?;
             format!(
                 "{} tensors, {} other entries",
                 sd.tensors().count(),
                 sd.len() - sd.tensors().count()
             )
         }
-        Output::Pt(value) => {
+        (Output::Pt(value), _) => {
             save(value, &tmp).map_err(|e| format!("saving: {e}"))?;
             format!("{} value", value.kind())
         }
     };
-    place(&tmp, out, args.force).map_err(|e| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            refuse_existing(out)
-        } else {
-            format!("moving the output into place at {}: {e}", out.display())
-        }
-    })?;
+    if max_shard.is_some() && args.force && out.is_dir() {
+        // Swap whole directories so OUT is never a mix of old and new shards.
+        let old = tmp_dir.path().join(".replaced");
+        std::fs::rename(out, &old)
+            .and_then(|()| std::fs::rename(&tmp, out))
+            .map_err(|e| format!("moving the output into place at {}: {e}", out.display()))?;
+    } else {
+        place(&tmp, out, args.force).map_err(|e| {
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                refuse_existing(out)
+            } else {
+                format!("moving the output into place at {}: {e}", out.display())
+            }
+        })?;
+    }
     notes.push(format!(
         "wrote {} ({}; {summary})",
         out.display(),
-        if to_safetensors {
-            "safetensors"
-        } else {
-            "zip .pt"
+        match (max_shard, to_safetensors) {
+            (Some(_), _) => "sharded safetensors",
+            (None, true) => "safetensors",
+            (None, false) => "zip .pt",
         }
     ));
     Ok(notes)

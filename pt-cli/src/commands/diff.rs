@@ -1,7 +1,9 @@
 //! `pt diff A B`.
 
 use crate::cli::DiffArgs;
-use crate::diff::{diff, flatten, render};
+use pt_core::diff::{compare_trees, flatten};
+
+use crate::diff::render;
 use crate::input::{self, open_for_diff};
 
 /// Exit status when a file cannot be read.
@@ -31,7 +33,7 @@ pub fn run(args: &DiffArgs) -> u8 {
             }
         }
     }
-    let report = diff(&trees[0], &trees[1], args.atol, args.rtol);
+    let report = compare_trees(&trees[0], &trees[1], args.atol, args.rtol);
     print!("{}", render(&report, args.atol, args.rtol, args.quiet));
     u8::from(!report.is_equal())
 }

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use pt_core::serialize::{Entry, describe};
+use pt_core::serialize::{
+    ByteOrder, Detail, Entry, describe_value_with, has_objects, modules_to_state_dicts,
+};
 use serde::Serialize;
 use serde_json::json;
 
@@ -14,12 +16,15 @@ use crate::render::inspect_table;
 /// The object `pt inspect --json` prints.
 #[derive(Debug, Serialize)]
 pub struct Report {
-    /// `zip`, `legacy` or `torchscript`.
+    /// `zip`, `legacy`, `torchscript`, `safetensors` or `sharded`.
     pub format: &'static str,
-    /// The version record, trimmed (`null` for legacy files).
+    /// The version record, trimmed (`null` for legacy and safetensors files).
     pub version: Option<String>,
-    /// The byteorder record (`null` when absent).
+    /// The byteorder record (`null` when absent; `little` for safetensors).
     pub byteorder: Option<&'static str>,
+    /// The shard files of a sharded checkpoint, in index order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<String>,
     /// One entry per leaf, as `tests/fixtures/*.json`.
     pub entries: Vec<Entry>,
 }
@@ -31,28 +36,43 @@ pub struct Report {
 /// # Errors
 /// Load failures.
 pub fn report(path: &Path, args: &InspectArgs) -> Result<Report, InputError> {
-    if input::is_safetensors_input(path) {
-        return Err(InputError::Other(
-            "inspect reads PyTorch files (.pt of any flavour); a .safetensors file can be compared with `pt diff` or converted with `pt convert`".to_owned(),
-        ));
-    }
-    // The indicator covers loading and describing (hashing every tensor).
+    // Only --json hashes and lists elements; the table needs the layout alone.
+    let detail = if args.json {
+        Detail::Full
+    } else {
+        Detail::Layout
+    };
+    // The indicator covers loading and describing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let _progress = Progress::start(
         &format!("reading {}", path.display()),
         size,
         !args.no_progress,
     );
-    let mut loaded = input::load_pt(path, &args.load, false)?;
-    if args.load.inert && input::has_objects(&loaded.value) {
-        let value = std::mem::replace(&mut loaded.value, pt_core::Value::None);
-        loaded.value = input::modules_to_state_dicts(value);
-    }
+    let c = input::open(path, &args.load, false)?;
+    let shards = c.index().map(|i| i.shards().to_vec()).unwrap_or_default();
+    let (version, byteorder, entries) = match c.loaded() {
+        Some(l) if args.load.inert && has_objects(&l.value) => {
+            let value = modules_to_state_dicts(l.value.clone());
+            (
+                l.version.clone(),
+                l.byteorder,
+                describe_value_with(&value, &l.storages, detail),
+            )
+        }
+        Some(l) => (
+            l.version.clone(),
+            l.byteorder,
+            describe_value_with(&l.value, &l.storages, detail),
+        ),
+        None => (None, Some(ByteOrder::Little), c.describe_with(detail)?),
+    };
     Ok(Report {
-        format: loaded.format.as_str(),
-        version: loaded.version.clone(),
-        byteorder: loaded.byteorder.map(|b| b.as_str()),
-        entries: describe(&loaded),
+        format: c.format().as_str(),
+        version,
+        byteorder: byteorder.map(ByteOrder::as_str),
+        shards,
+        entries,
     })
 }
 
@@ -71,8 +91,7 @@ pub fn run(args: &InspectArgs) -> u8 {
                     }
                 }
             } else {
-                let j = serde_json::to_value(&r).unwrap_or_default();
-                print!("{}", inspect_table(&path.display().to_string(), &j));
+                print!("{}", inspect_table(&path.display().to_string(), &r));
             }
             0
         }

@@ -475,30 +475,9 @@ pub(crate) fn read_as<C: Native>(t: &Tensor, op: &'static str) -> Result<Vec<C>>
     with_native!(t.dtype(), op, |S| read_typed::<S, C>(t))
 }
 
-/// Decodes a float8 byte: `e4m3fn` (bias 7, no infinities, `S.1111.111` is NaN) or `e5m2`
-/// (bias 15, IEEE-like infinities and NaNs).
+/// Decodes a float8 byte (see [`crate::float8`]).
 pub(crate) fn f8_to_f64(b: u8, e4m3: bool) -> f64 {
-    let sign = if b & 0x80 != 0 { -1.0 } else { 1.0 };
-    let (exp_bits, man_bits, bias) = if e4m3 { (4, 3, 7) } else { (5, 2, 15) };
-    let e = i32::from((b & 0x7f) >> man_bits);
-    let m = f64::from(b & ((1 << man_bits) - 1));
-    let max_e = (1 << exp_bits) - 1;
-    let scale = f64::from(1u8 << man_bits);
-    if e4m3 && e == max_e && m == scale - 1.0 {
-        return f64::NAN;
-    }
-    if !e4m3 && e == max_e {
-        return if m == 0.0 {
-            sign * f64::INFINITY
-        } else {
-            f64::NAN
-        };
-    }
-    if e == 0 {
-        sign * m / scale * 2f64.powi(1 - bias)
-    } else {
-        sign * (1.0 + m / scale) * 2f64.powi(e - bias)
-    }
+    crate::float8::decode(b, e4m3)
 }
 
 fn read_typed<S: Native, C: Native>(t: &Tensor) -> Vec<C> {

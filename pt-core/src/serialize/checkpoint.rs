@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::describe::{Entry, describe, describe_value};
+use super::describe::{Detail, Entry, describe_value_with};
 use super::error::{LoadError, Location};
 use super::loaded::{Format, Loaded};
 use super::options::LoadOptions;
@@ -287,18 +287,37 @@ impl Checkpoint {
     }
 
     /// The leaf entries (the `pt inspect --json` / fixture-description schema); a sharded
-    /// checkpoint gives each shard's in shard order.
+    /// checkpoint gives each shard's in shard order, storage keys as `SHARD_FILE/KEY`.
     ///
     /// # Errors
     /// As [`Checkpoint::value`].
     pub fn describe(&self) -> Result<Vec<Entry>, LoadError> {
+        self.describe_with(Detail::Full)
+    }
+
+    /// [`Checkpoint::describe`] with the [`Detail`] asked for ([`Detail::Layout`] reads no
+    /// tensor data).
+    ///
+    /// # Errors
+    /// As [`Checkpoint::value`].
+    pub fn describe_with(&self, detail: Detail) -> Result<Vec<Entry>, LoadError> {
         match &self.body {
-            Body::Single(l) => Ok(describe(l)),
+            Body::Single(l) => Ok(describe_value_with(&l.value, &l.storages, detail)),
             Body::Sharded { index, .. } => {
                 let mut out = Vec::new();
                 for i in 0..index.shards().len() {
                     let l = self.shard(i)?;
-                    out.extend(describe_value(&l.value, &l.storages));
+                    let name = index.shards().get(i).map_or("", String::as_str);
+                    let mut entries = describe_value_with(&l.value, &l.storages, detail);
+                    // Storage keys restart in every shard: name them by shard too.
+                    for e in &mut entries {
+                        if let Entry::Tensor(t) = e
+                            && let Some(k) = &mut t.storage_key
+                        {
+                            *k = format!("{name}/{k}");
+                        }
+                    }
+                    out.extend(entries);
                 }
                 Ok(out)
             }

@@ -5,83 +5,151 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use half::{bf16, f16};
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::loaded::{Loaded, StorageInfo};
 use crate::dtype::DType;
+use crate::join_key;
 use crate::tensor::Tensor;
 use crate::value::Value;
 
 /// Tensors with at most this many elements list their values.
 const MAX_LISTED: usize = 16;
 
-/// One leaf of a loaded object. Serializes to the fixture-description ENTRY schema.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Entry {
+/// One leaf of a loaded object. Serializes to the fixture-description ENTRY schema
+/// (`path`, `kind`, then the kind's fields).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    /// A tensor or parameter.
+    Tensor(TensorEntry),
+    /// Any other leaf: a scalar, string, bytes, dtype, size, device, set or inert object.
+    Leaf(LeafEntry),
+}
+
+/// A tensor leaf.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorEntry {
     /// Dict keys and sequence indices joined with `.` (`""` for a bare root value).
     pub path: String,
-    /// `tensor`, `int`, `float`, `str`, `bool`, `none`, `bytes`, `bytearray`, `dtype`,
-    /// `size`, `device`, `complex`, `set` or `object`.
-    pub kind: &'static str,
-    /// The value of a non-tensor leaf.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<Json>,
-    /// Tensor dtype name (`float32`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dtype: Option<&'static str>,
-    /// Tensor shape.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shape: Option<Vec<usize>>,
-    /// Tensor strides, in elements.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stride: Option<Vec<usize>>,
-    /// Tensor storage offset, in elements.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_offset: Option<usize>,
-    /// Record key of the tensor's storage (when it came from the described file).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Its dtype.
+    pub dtype: DType,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its strides, in elements.
+    pub stride: Vec<usize>,
+    /// Its storage offset, in elements.
+    pub storage_offset: usize,
+    /// Record key of its storage (when the storage came from the described file).
     pub storage_key: Option<String>,
     /// Bytes of the whole storage.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_bytes: Option<usize>,
-    /// The tensor's `requires_grad`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requires_grad: Option<bool>,
+    pub storage_bytes: usize,
+    /// Its `requires_grad`.
+    pub requires_grad: bool,
     /// Whether it was saved as an `nn.Parameter`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<bool>,
-    /// The location tag saved with its storage.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: bool,
+    /// The location tag saved with its storage (when the storage came from the file).
     pub location: Option<String>,
-    /// Hex SHA-256 of the elements, row-major, little-endian.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Hex SHA-256 of the elements, row-major, little-endian ([`Detail::Full`] only).
     pub sha256: Option<String>,
-    /// The elements, row-major, when there are at most 16.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The elements, row-major, when there are at most 16 ([`Detail::Full`] only).
     pub values: Option<Vec<Json>>,
 }
 
+/// A non-tensor leaf.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeafEntry {
+    /// Dict keys and sequence indices joined with `.` (`""` for a bare root value).
+    pub path: String,
+    /// `int`, `float`, `str`, `bool`, `none`, `bytes`, `bytearray`, `dtype`, `size`,
+    /// `device`, `complex`, `set` or `object`.
+    pub kind: &'static str,
+    /// Its value in the schema's JSON encoding (`None` for `none`).
+    pub value: Option<Json>,
+}
+
 impl Entry {
+    /// The entry's dotted path.
+    pub fn path(&self) -> &str {
+        match self {
+            Entry::Tensor(t) => &t.path,
+            Entry::Leaf(l) => &l.path,
+        }
+    }
+
+    /// `tensor`, or the leaf's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Tensor(_) => "tensor",
+            Entry::Leaf(l) => l.kind,
+        }
+    }
+
+    /// The tensor entry, if it is one.
+    pub fn as_tensor(&self) -> Option<&TensorEntry> {
+        match self {
+            Entry::Tensor(t) => Some(t),
+            Entry::Leaf(_) => None,
+        }
+    }
+
     fn leaf(path: &str, kind: &'static str, value: Option<Json>) -> Entry {
-        Entry {
+        Entry::Leaf(LeafEntry {
             path: path.to_owned(),
             kind,
             value,
-            dtype: None,
-            shape: None,
-            stride: None,
-            storage_offset: None,
-            storage_key: None,
-            storage_bytes: None,
-            requires_grad: None,
-            parameter: None,
-            location: None,
-            sha256: None,
-            values: None,
-        }
+        })
     }
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("path", self.path())?;
+        m.serialize_entry("kind", self.kind())?;
+        match self {
+            Entry::Leaf(l) => {
+                if let Some(v) = &l.value {
+                    m.serialize_entry("value", v)?;
+                }
+            }
+            Entry::Tensor(t) => {
+                m.serialize_entry("dtype", t.dtype.name())?;
+                m.serialize_entry("shape", &t.shape)?;
+                m.serialize_entry("stride", &t.stride)?;
+                m.serialize_entry("storage_offset", &t.storage_offset)?;
+                if let Some(k) = &t.storage_key {
+                    m.serialize_entry("storage_key", k)?;
+                }
+                m.serialize_entry("storage_bytes", &t.storage_bytes)?;
+                m.serialize_entry("requires_grad", &t.requires_grad)?;
+                m.serialize_entry("parameter", &t.parameter)?;
+                if let Some(l) = &t.location {
+                    m.serialize_entry("location", l)?;
+                }
+                if let Some(h) = &t.sha256 {
+                    m.serialize_entry("sha256", h)?;
+                }
+                if let Some(v) = &t.values {
+                    m.serialize_entry("values", v)?;
+                }
+            }
+        }
+        m.end()
+    }
+}
+
+/// How much [`describe_value_with`] reads of each tensor.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Layout, plus the SHA-256 of the elements and the elements of small tensors (reads
+    /// every tensor's bytes).
+    #[default]
+    Full,
+    /// Layout only (dtype, shape, strides, storage): reads no tensor data.
+    Layout,
 }
 
 /// The entries of a loaded checkpoint, depth first in container order.
@@ -91,34 +159,37 @@ pub fn describe(loaded: &Loaded) -> Vec<Entry> {
 
 /// The entries of any value; tensors whose storage is in `storages` get its key and location.
 pub fn describe_value(value: &Value, storages: &[StorageInfo]) -> Vec<Entry> {
+    describe_value_with(value, storages, Detail::Full)
+}
+
+/// [`describe_value`] with the [`Detail`] asked for.
+pub fn describe_value_with(value: &Value, storages: &[StorageInfo], detail: Detail) -> Vec<Entry> {
     let index: HashMap<usize, &StorageInfo> =
         storages.iter().map(|s| (s.storage.id(), s)).collect();
     let mut out = Vec::new();
-    walk(value, "", &index, &mut out);
+    walk(value, "", &index, detail, &mut out);
     out
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn walk(v: &Value, path: &str, index: &HashMap<usize, &StorageInfo>, out: &mut Vec<Entry>) {
+fn walk(
+    v: &Value,
+    path: &str,
+    index: &HashMap<usize, &StorageInfo>,
+    detail: Detail,
+    out: &mut Vec<Entry>,
+) {
     match v {
-        Value::Tensor(t) => out.push(tensor_entry(t, false, path, index)),
-        Value::Parameter(t) => out.push(tensor_entry(t, true, path, index)),
+        Value::Tensor(t) => out.push(tensor_entry(t, false, path, index, detail)),
+        Value::Parameter(t) => out.push(tensor_entry(t, true, path, index, detail)),
         Value::Size(d) => out.push(Entry::leaf(path, "size", Some(Json::from(d.clone())))),
         Value::Dict(d) => {
             for (k, item) in &d.items {
-                walk(item, &join(path, &k.to_string()), index, out);
+                walk(item, &join_key(path, &k.to_string()), index, detail, out);
             }
         }
         Value::List(items) | Value::Tuple(items) => {
             for (i, item) in items.iter().enumerate() {
-                walk(item, &join(path, &i.to_string()), index, out);
+                walk(item, &join_key(path, &i.to_string()), index, detail, out);
             }
         }
         other => {
@@ -254,24 +325,31 @@ fn tensor_entry(
     parameter: bool,
     path: &str,
     index: &HashMap<usize, &StorageInfo>,
+    detail: Detail,
 ) -> Entry {
-    let bytes = t.to_contiguous_bytes();
     let info = index.get(&t.storage().id());
-    let mut e = Entry::leaf(path, "tensor", None);
-    e.dtype = Some(t.dtype().name());
-    e.shape = Some(t.shape().to_vec());
-    e.stride = Some(t.stride().to_vec());
-    e.storage_offset = Some(t.storage_offset());
-    e.storage_key = info.map(|i| i.key.clone());
-    e.storage_bytes = Some(t.storage().nbytes());
-    e.requires_grad = Some(t.requires_grad());
-    e.parameter = Some(parameter);
-    e.location = info.map(|i| i.location.clone());
-    e.sha256 = Some(hex(&Sha256::digest(&bytes)));
-    if t.numel() <= MAX_LISTED {
-        e.values = Some(element_values(t.dtype(), &bytes));
-    }
-    e
+    let (sha256, values) = match detail {
+        Detail::Layout => (None, None),
+        Detail::Full => {
+            let bytes = t.to_contiguous_bytes();
+            let values = (t.numel() <= MAX_LISTED).then(|| element_values(t.dtype(), &bytes));
+            (Some(hex(&Sha256::digest(&bytes))), values)
+        }
+    };
+    Entry::Tensor(TensorEntry {
+        path: path.to_owned(),
+        dtype: t.dtype(),
+        shape: t.shape().to_vec(),
+        stride: t.stride().to_vec(),
+        storage_offset: t.storage_offset(),
+        storage_key: info.map(|i| i.key.clone()),
+        storage_bytes: t.storage().nbytes(),
+        requires_grad: t.requires_grad(),
+        parameter,
+        location: info.map(|i| i.location.clone()),
+        sha256,
+        values,
+    })
 }
 
 /// Decodes row-major little-endian element bytes into JSON values.
@@ -294,8 +372,9 @@ pub(crate) fn element_values(dtype: DType, bytes: &[u8]) -> Vec<Json> {
                 DType::F32 => json_float(f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
                 DType::F16 => json_float(f16::from_le_bytes([w[0], w[1]]).to_f64()),
                 DType::BF16 => json_float(bf16::from_le_bytes([w[0], w[1]]).to_f64()),
-                DType::F8E5M2 => json_float(f16::from_bits(u16::from(b0) << 8).to_f64()),
-                DType::F8E4M3Fn => json_float(f8e4m3fn(b0)),
+                DType::F8E5M2 | DType::F8E4M3Fn => {
+                    json_float(crate::float8::to_f64(dtype, b0).unwrap_or(f64::NAN))
+                }
                 DType::I64 => Json::from(i64::from_le_bytes(w)),
                 DType::I32 => Json::from(i32::from_le_bytes([w[0], w[1], w[2], w[3]])),
                 DType::I16 => Json::from(i16::from_le_bytes([w[0], w[1]])),
@@ -327,21 +406,6 @@ pub(crate) fn element_values(dtype: DType, bytes: &[u8]) -> Vec<Json> {
         .collect()
 }
 
-/// `float8_e4m3fn`: bias 7, no infinities, NaN at exponent and mantissa all ones.
-fn f8e4m3fn(b: u8) -> f64 {
-    let sign = if b & 0x80 != 0 { -1.0 } else { 1.0 };
-    let exp = i32::from((b >> 3) & 0x0F);
-    let mant = f64::from(b & 0x07);
-    if exp == 15 && b & 0x07 == 7 {
-        return f64::NAN;
-    }
-    if exp == 0 {
-        sign * mant * 2f64.powi(-9)
-    } else {
-        sign * (1.0 + mant / 8.0) * 2f64.powi(exp - 7)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,15 +426,6 @@ mod tests {
             Some(0x8000_0000_0000_0005)
         );
         assert_eq!(big_int_u64(&[0, 0, 0, 0, 0, 0, 0, 0, 1]), None);
-    }
-
-    #[test]
-    fn float8_decodes() {
-        assert_eq!(f8e4m3fn(0x38), 1.0);
-        assert_eq!(f8e4m3fn(0x7E), 448.0);
-        assert_eq!(f8e4m3fn(0x01), 2f64.powi(-9));
-        assert!(f8e4m3fn(0x7F).is_nan());
-        assert_eq!(f8e4m3fn(0xB8), -1.0);
     }
 
     #[test]

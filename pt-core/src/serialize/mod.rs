@@ -8,7 +8,8 @@
 //!
 //! The unpickler is a machine with PyTorch's `weights_only` allowlist, never an evaluator:
 //! other globals are refused ([`LoadError::UnsafeGlobal`]) unless [`UnpicklerMode::Inert`]
-//! is asked for, which keeps them as inert records. Every size a file declares is checked
+//! is asked for, which keeps them as inert records, or the class was allowed with
+//! [`add_safe_globals`] (kept as an inert record in the restricted mode too). Every size a file declares is checked
 //! against the bytes that exist and against [`Limits`] before anything is allocated.
 //!
 //! ```
@@ -26,7 +27,11 @@
 //!
 //! # Beyond and short of `weights_only`
 //! Accepted although PyTorch's `weights_only` loader refuses them, because they only build
-//! data: the opcodes of pickle protocols 3–5 (`FRAME`, `SHORT_BINUNICODE`, `STACK_GLOBAL`,
+//! data: numpy arrays, dtypes and scalars (`numpy.core.multiarray._reconstruct` or
+//! `numpy._core.multiarray._reconstruct`, `numpy.ndarray`, `numpy.dtype`,
+//! `numpy.core.multiarray.scalar`; PyTorch needs them allowlisted by hand), read as tensors
+//! and plain scalars for numeric and bool dtypes in either byte order (object, string and
+//! structured arrays are refused by name); the opcodes of pickle protocols 3–5 (`FRAME`, `SHORT_BINUNICODE`, `STACK_GLOBAL`,
 //! `MEMOIZE`, …), protocol 0/1 text integers and memo opcodes, `builtins.bytes` and
 //! `builtins.frozenset`, and legacy `torch.Tensor` objects built with `NEWOBJ` + `BUILD`.
 //!
@@ -75,16 +80,19 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 pub use checkpoint::Checkpoint;
-pub use describe::{Entry, describe, describe_value};
+pub use describe::{
+    Detail, Entry, LeafEntry, TensorEntry, describe, describe_value, describe_value_with,
+};
 pub use error::{FormatError, LoadError, Location, SaveError};
 pub use limits::Limits;
 pub use loaded::{Format, Loaded, StorageInfo};
-pub use module_state::module_state_dict;
+pub use module_state::{has_objects, module_state_dict, modules_to_state_dicts};
 pub use options::{
     ByteOrder, Deserializer, LoadEndianness, LoadOptions, LocationFn, LocationRegistry,
     MapLocation, SaveOptions, StorageTag, Tagger, UnpicklerMode, get_default_load_endianness,
     set_default_load_endianness,
 };
+pub use pickle::{add_safe_globals, clear_safe_globals, get_safe_globals};
 pub use safetensors::{
     ShardedIndex, is_safetensors_path, load_safetensors, save_safetensors, save_safetensors_sharded,
 };

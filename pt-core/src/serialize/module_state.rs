@@ -32,6 +32,45 @@ pub fn module_state_dict(value: &Value) -> Result<StateDict, StateDictError> {
     Ok(sd)
 }
 
+/// True when `value` holds inert objects anywhere (a file read with
+/// [`UnpicklerMode::Inert`](super::UnpicklerMode::Inert) that needed them).
+pub fn has_objects(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => true,
+        Value::Dict(d) => d.items.values().any(has_objects),
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => {
+            items.iter().any(has_objects)
+        }
+        _ => false,
+    }
+}
+
+/// Replaces every inert module object in the tree (a `torch.save(model)` read in inert mode,
+/// or a checkpoint dict holding such models) by its [`module_state_dict`], keeping
+/// everything else; an object that is not a module stays as it is.
+pub fn modules_to_state_dicts(value: Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let v = Value::Object(o);
+            match module_state_dict(&v) {
+                Ok(sd) => sd.to_value(),
+                Err(_) => v,
+            }
+        }
+        Value::Dict(mut d) => {
+            for v in d.items.values_mut() {
+                *v = modules_to_state_dicts(std::mem::replace(v, Value::None));
+            }
+            Value::Dict(d)
+        }
+        Value::List(items) => Value::List(items.into_iter().map(modules_to_state_dicts).collect()),
+        Value::Tuple(items) => {
+            Value::Tuple(items.into_iter().map(modules_to_state_dicts).collect())
+        }
+        other => other,
+    }
+}
+
 fn module_dict(o: &Object) -> Option<&Dict> {
     match &o.state {
         Some(Value::Dict(d))

@@ -1,6 +1,8 @@
 //! The allowlist: what each `GLOBAL module name` may be, mirroring PyTorch's `weights_only`
 //! unpickler, plus the inert and TorchScript extensions.
 
+use std::sync::{PoisonError, RwLock};
+
 use crate::dtype::DType;
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::options::UnpicklerMode;
@@ -38,9 +40,25 @@ pub(crate) enum Jit {
     BuildList,
 }
 
+/// numpy's pickling helpers (data-only: they build arrays, dtypes and scalars).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Numpy {
+    /// `numpy.core.multiarray._reconstruct(ndarray, shape, typecode)`: an empty array that
+    /// BUILD fills.
+    Reconstruct,
+    /// `numpy.ndarray` (the class `_reconstruct` is given).
+    NdArray,
+    /// `numpy.dtype(code, align, copy)`, completed by BUILD (byte order).
+    DType,
+    /// `numpy.core.multiarray.scalar(dtype, bytes)`.
+    Scalar,
+}
+
 /// A resolved global.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Global {
+    /// numpy arrays, dtypes and scalars.
+    Numpy(Numpy),
     OrderedDict,
     Counter,
     Set,
@@ -103,6 +121,10 @@ impl Global {
             Global::RebuildFromTypeV2 => "torch._tensor._rebuild_from_type_v2",
             Global::Jit(Jit::RestoreTypeTag) => "torch.jit._pickle.restore_type_tag",
             Global::Jit(Jit::BuildList) => "a torch.jit._pickle list builder",
+            Global::Numpy(Numpy::Reconstruct) => "numpy.core.multiarray._reconstruct",
+            Global::Numpy(Numpy::NdArray) => "numpy.ndarray",
+            Global::Numpy(Numpy::DType) => "numpy.dtype",
+            Global::Numpy(Numpy::Scalar) => "numpy.core.multiarray.scalar",
         };
         fixed.to_owned()
     }
@@ -272,6 +294,14 @@ fn allowlisted(module: &str, name: &str, torchscript: bool) -> Option<Global> {
         ("torch.serialization", "_get_layout") => Global::GetLayout,
         ("torch._tensor", "_rebuild_from_type_v2") => Global::RebuildFromTypeV2,
         ("torch._utils", n) => Global::Rebuild(rebuild(n)?),
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {
+            Global::Numpy(Numpy::Reconstruct)
+        }
+        ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => {
+            Global::Numpy(Numpy::Scalar)
+        }
+        ("numpy", "ndarray") => Global::Numpy(Numpy::NdArray),
+        ("numpy", "dtype") => Global::Numpy(Numpy::DType),
         ("torch", n) if DType::from_name(n).is_some_and(|d| d.name() == n) => {
             Global::DType(DType::from_name(n)?)
         }
@@ -357,15 +387,67 @@ pub(crate) fn resolve(
             "it runs code, so it is refused in every mode, including UnpicklerMode::Inert; this file is likely malicious".to_owned(),
         ));
     }
+    if is_safe_global(module, name) {
+        return Ok(Global::Class {
+            module: module.to_owned(),
+            name: name.to_owned(),
+        });
+    }
     match mode {
         UnpicklerMode::Inert => Ok(Global::Class {
             module: module.to_owned(),
             name: name.to_owned(),
         }),
         _ => Err(refuse(
-            "it is not an allowed global (the same allowlist as torch.load(weights_only=True)); if you trust the file, LoadOptions::mode(UnpicklerMode::Inert) keeps such objects as inert records, so their tensors can be extracted without running anything".to_owned(),
+            "it is not an allowed global (the same allowlist as torch.load(weights_only=True)); if you trust it to be an inert record, add_safe_globals allows it; if you trust the file, LoadOptions::mode(UnpicklerMode::Inert) keeps such objects as inert records, so their tensors can be extracted without running anything".to_owned(),
         )),
     }
+}
+
+/// The user's allowlist of classes kept as inert records in restricted mode.
+static SAFE_GLOBALS: RwLock<Vec<(String, String)>> = RwLock::new(Vec::new());
+
+fn is_safe_global(module: &str, name: &str) -> bool {
+    let list = SAFE_GLOBALS.read().unwrap_or_else(PoisonError::into_inner);
+    list.iter().any(|(m, n)| m == module && n == name)
+}
+
+/// Allows classes, named `module.Name`, in the restricted mode, process-wide, like
+/// `torch.serialization.add_safe_globals`: objects of these classes are kept as inert
+/// [`Value::Object`](crate::Value::Object) records (class, arguments, state), nothing is
+/// run. Use it for classes you trust to be plain records, such as a training config, so a
+/// checkpoint holding one opens without [`UnpicklerMode::Inert`]. Modules that run code
+/// (`os`, `posix`, `subprocess`, …) and `builtins` such as `eval` stay refused.
+pub fn add_safe_globals<I, S>(globals: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut list = SAFE_GLOBALS.write().unwrap_or_else(PoisonError::into_inner);
+    for g in globals {
+        let g = g.as_ref();
+        let Some((module, name)) = g.rsplit_once('.') else {
+            continue;
+        };
+        let entry = (map_module(module).to_owned(), name.to_owned());
+        if !list.contains(&entry) {
+            list.push(entry);
+        }
+    }
+}
+
+/// The classes [`add_safe_globals`] allowed, as `module.Name`, in the order added.
+pub fn get_safe_globals() -> Vec<String> {
+    let list = SAFE_GLOBALS.read().unwrap_or_else(PoisonError::into_inner);
+    list.iter().map(|(m, n)| format!("{m}.{n}")).collect()
+}
+
+/// Forgets every class [`add_safe_globals`] allowed.
+pub fn clear_safe_globals() {
+    SAFE_GLOBALS
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@ mod machine;
 mod memo;
 mod numbers;
 pub(crate) mod opcodes;
+mod numpy;
 mod persistent;
 mod rebuild;
 mod reduce;
 pub(crate) mod writer;
 
 pub(crate) use globals::resolve;
+pub use globals::{add_safe_globals, clear_safe_globals, get_safe_globals};
 pub(crate) use input::{Input, SliceInput, StreamInput};
 pub(crate) use machine::{PidRequest, StorageProvider, StorageRef};
 

@@ -182,6 +182,7 @@ impl Machine<'_> {
             }
             Global::Parameter => self.make_parameter(a),
             Global::Rebuild(r) => self.rebuild(*r, a),
+            Global::Numpy(n) => self.numpy_call(*n, a),
             Global::RebuildFromTypeV2 => self.rebuild_from_type_v2(a),
             Global::Jit(Jit::RestoreTypeTag | Jit::BuildList) => a
                 .first()
@@ -269,6 +270,9 @@ impl Machine<'_> {
     /// BUILD: set the state of `inst`.
     pub(super) fn build(&mut self, inst: Id, state: Id) -> Result<(), LoadError> {
         let at = self.at;
+        if self.is_numpy_array(inst)? {
+            return self.build_numpy_array(inst, state);
+        }
         match self.node(inst)? {
             Node::Dict(d) if d.kind != DictKind::Plain => {}
             Node::Object(_) => {}

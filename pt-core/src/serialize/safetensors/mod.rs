@@ -4,7 +4,7 @@
 //! metadata map. What a state dict has beyond that (key order, `_metadata` versions,
 //! non-tensor entries) is kept in the metadata by the convention of [`metadata`]: files
 //! written here read back as the same state dict, and files written elsewhere read as their
-//! tensors in name order. Views and shared storages are written as separate contiguous
+//! tensors in file order (as safetensors' Python reader lists them). Views and shared storages are written as separate contiguous
 //! copies; tensor flags (`requires_grad`, parameter) are not kept.
 //!
 //! Reading maps the file (private, copy-on-write) and makes each tensor a zero-copy view of
@@ -19,6 +19,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use ::safetensors::{Dtype, SafeTensors, View};
+use indexmap::IndexMap;
 use serde_json::json;
 
 use super::error::{LoadError, Location, SaveError};
@@ -189,7 +190,7 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
         })?
         .into_iter();
     let mut storages = Vec::with_capacity(tensors.len());
-    let mut by_name: HashMap<String, Value> = HashMap::with_capacity(tensors.len());
+    let mut by_name: IndexMap<String, Value> = IndexMap::with_capacity(tensors.len());
     for ((name, dtype, shape, _, nbytes), copy) in tensors.into_iter().zip(copies) {
         let storage = match copy {
             Some(s) => s,
@@ -227,9 +228,9 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<Loaded, LoadError> {
 }
 
 /// The state dict of one file: tensors and decoded values in the metadata's key order (then
-/// the rest by name), with `_metadata` versions.
+/// the rest in file order), with `_metadata` versions.
 fn assemble(
-    mut entries: HashMap<String, Value>,
+    mut entries: IndexMap<String, Value>,
     meta: Option<&HashMap<String, String>>,
     record: &str,
 ) -> Result<StateDict, LoadError> {
@@ -252,7 +253,7 @@ fn assemble(
             let order: Vec<String> = serde_json::from_str(order)
                 .map_err(|e| bad(format!("metadata `{META_KEYS}` is not a JSON list: {e}")))?;
             for k in order {
-                if let Some(v) = entries.remove(&k) {
+                if let Some(v) = entries.shift_remove(&k) {
                     sd.insert_value(k, v);
                 }
             }
@@ -261,9 +262,8 @@ fn assemble(
             sd.set_metadata(Some(decode_versions(v).map_err(bad)?));
         }
     }
-    let mut rest: Vec<(String, Value)> = entries.into_iter().collect();
-    rest.sort_by(|a, b| a.0.cmp(&b.0));
-    for (k, v) in rest {
+    // The rest in file order, as safetensors' own reader lists them.
+    for (k, v) in entries {
         sd.insert_value(k, v);
     }
     Ok(sd)

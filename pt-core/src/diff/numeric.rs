@@ -1,6 +1,9 @@
 //! Tensor elements as numbers for comparison: exact integers, f64 or complex f64.
 
-use pt_core::{Complex64, DType, Tensor};
+use num_complex::Complex64;
+
+use crate::dtype::DType;
+use crate::tensor::Tensor;
 
 /// The elements of a tensor, row-major, in the widest type of their family.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,11 +23,16 @@ impl Numbers {
     /// A message if pt-core cannot convert the dtype.
     pub fn read(t: &Tensor) -> Result<Numbers, String> {
         let d = t.dtype();
-        let err = |e: pt_core::Error| format!("reading {} elements: {e}", d.name());
+        let err = |e: crate::Error| format!("reading {} elements: {e}", d.name());
         Ok(match d {
             DType::F8E4M3Fn | DType::F8E5M2 => {
                 let bytes = t.to_contiguous_bytes();
-                Numbers::Float(bytes.iter().map(|&b| decode_f8(d, b)).collect())
+                Numbers::Float(
+                    bytes
+                        .iter()
+                        .map(|&b| crate::float8::to_f64(d, b).unwrap_or(f64::NAN))
+                        .collect(),
+                )
             }
             DType::U64 => Numbers::Int(
                 t.to_vec::<u64>()
@@ -71,36 +79,6 @@ impl Numbers {
             Numbers::Float(v) => Some(v),
             Numbers::Complex(_) => None,
         }
-    }
-}
-
-/// Decodes one float8 byte: `float8_e4m3fn` (no infinities, NaN = S.1111.111) or
-/// `float8_e5m2` (IEEE-like, with infinities).
-pub fn decode_f8(d: DType, b: u8) -> f64 {
-    let sign = if b & 0x80 != 0 { -1.0 } else { 1.0 };
-    let (exp_bits, man_bits, bias) = if d == DType::F8E5M2 {
-        (5u32, 2u32, 15i32)
-    } else {
-        (4, 3, 7)
-    };
-    let exp = i32::from((b >> man_bits) & ((1 << exp_bits) - 1));
-    let man = f64::from(b & ((1 << man_bits) - 1));
-    let max_exp = (1 << exp_bits) - 1;
-    let scale = f64::from(1u32 << man_bits);
-    if d == DType::F8E5M2 && exp == max_exp {
-        return if man == 0.0 {
-            sign * f64::INFINITY
-        } else {
-            f64::NAN
-        };
-    }
-    if d == DType::F8E4M3Fn && exp == max_exp && man == scale - 1.0 {
-        return f64::NAN;
-    }
-    if exp == 0 {
-        sign * (man / scale) * 2f64.powi(1 - bias)
-    } else {
-        sign * (1.0 + man / scale) * 2f64.powi(exp - bias)
     }
 }
 
@@ -202,18 +180,6 @@ fn account(c: &mut Closeness, i: usize, diff: f64, mag: f64, close: bool, finite
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float8_decodes() {
-        assert_eq!(decode_f8(DType::F8E4M3Fn, 0x38), 1.0);
-        assert_eq!(decode_f8(DType::F8E4M3Fn, 0x7E), 448.0);
-        assert!(decode_f8(DType::F8E4M3Fn, 0x7F).is_nan());
-        assert_eq!(decode_f8(DType::F8E4M3Fn, 0x01), 2f64.powi(-9));
-        assert_eq!(decode_f8(DType::F8E5M2, 0x3C), 1.0);
-        assert_eq!(decode_f8(DType::F8E5M2, 0x7C), f64::INFINITY);
-        assert_eq!(decode_f8(DType::F8E5M2, 0xFB), -57344.0);
-        assert!(decode_f8(DType::F8E5M2, 0x7D).is_nan());
-    }
 
     #[test]
     fn closeness_follows_allclose_with_equal_nan() {
