@@ -7,10 +7,13 @@
 mod binary;
 mod convert;
 mod create;
+mod index;
+mod math;
 mod matmul;
 pub(crate) mod native;
 mod promote;
 mod reduce;
+pub(crate) mod shape;
 mod unary;
 pub(crate) mod values;
 

@@ -10,6 +10,7 @@ mod embedding;
 mod linear;
 mod norm;
 
+pub use crate::layers::padding::{PadMode, pad};
 pub use activation::{erf, gelu, gelu_tanh, relu, softmax};
 pub use conv::{Conv2dOptions, conv2d};
 pub use dropout::dropout;
