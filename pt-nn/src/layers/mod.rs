@@ -9,6 +9,8 @@ mod embedding;
 mod linear;
 mod norm;
 pub(crate) mod padding;
+mod rnn;
+mod rnn_cell;
 
 pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
@@ -22,3 +24,5 @@ pub use padding::{
     ConstantPad1d, ConstantPad2d, PadMode, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
     ReplicationPad2d, ZeroPad2d,
 };
+pub use rnn::{GRU, LSTM, RNN, RNNOptions};
+pub use rnn_cell::{GRUCell, LSTMCell, Nonlinearity, RNNCell, RNNCellOptions};
