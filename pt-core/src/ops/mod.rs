@@ -5,19 +5,22 @@
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
 mod binary;
+mod conv;
 mod convert;
 mod create;
 mod index;
+mod linear;
 mod math;
 mod matmul;
 pub(crate) mod native;
-mod promote;
+pub(crate) mod promote;
 mod reduce;
 pub(crate) mod shape;
 mod unary;
 pub(crate) mod values;
 
 pub use binary::RoundingMode;
+pub use conv::{Conv1dOptions, Conv2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]

@@ -1,14 +1,15 @@
 //! [`Conv1d`] and [`Conv2d`] with PyTorch's options (padding modes, `"same"`/`"valid"`).
-//! A 1-D convolution runs as a 2-D one of height 1, so both go through the same kernel.
+//! Both run on pt-core's convolution kernels; non-zero padding modes pad first.
 
 use pt_core::{DType, Error, Generator, Result, Tensor};
 
 use crate::Module;
-use crate::functional::{self, Conv2dOptions as KernelOptions};
+use crate::functional;
 use crate::init;
 use crate::layers::padding::{PadMode, pad};
 use crate::module::Forward;
 use crate::parameter::Parameter;
+use pt_core::ops::{Conv1dOptions as Kernel1d, Conv2dOptions as KernelOptions};
 
 /// How a convolution pads its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,15 +397,13 @@ impl Forward for Conv1d {
         }
         let (x, [p]) = self.geometry.prepare(input)?;
         let g = &self.geometry;
-        let opts = KernelOptions {
-            stride: (1, g.stride[0]),
-            padding: (0, p),
-            dilation: (1, g.dilation[0]),
+        let opts = Kernel1d {
+            stride: g.stride[0],
+            padding: p,
+            dilation: g.dilation[0],
             groups: g.groups,
         };
-        let w = self.weight.unsqueeze(-2)?;
-        let y = functional::conv2d(&x.unsqueeze(-2)?, &w, self.bias.as_deref(), opts)?;
-        y.squeeze_dim(-2)
+        functional::conv1d(&x, &self.weight, self.bias.as_deref(), opts)
     }
 }
 
