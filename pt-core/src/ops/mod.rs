@@ -7,9 +7,10 @@
 mod binary;
 mod convert;
 mod create;
+mod linear;
 mod matmul;
 pub(crate) mod native;
-mod promote;
+pub(crate) mod promote;
 mod reduce;
 mod unary;
 pub(crate) mod values;
