@@ -73,6 +73,11 @@ pub fn run(args: &InspectArgs) -> u8 {
             } else {
                 let j = serde_json::to_value(&r).unwrap_or_default();
                 print!("{}", inspect_table(&path.display().to_string(), &j));
+                if r.format == "torchscript"
+                    && let Err(e) = super::run::print_methods(path, args.code)
+                {
+                    eprintln!("pt inspect: {}: cannot load its code: {e}", path.display());
+                }
             }
             0
         }
