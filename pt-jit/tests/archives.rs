@@ -43,3 +43,8 @@ fn div_full_version_3_upgraders() {
 fn lstm_with_loop_and_list() {
     check("lstm_loop", "forward");
 }
+
+#[test]
+fn transformer_encoder_scripted() {
+    check("transformer_encoder", "forward");
+}

@@ -63,6 +63,9 @@ ops! {
         Ok(Value::tuple(vec![Value::Tensor(h), Value::Tensor(c)]))
     };
     "aten::lstm" ["input", "hx", "params", "has_biases", "num_layers", "dropout", "train", "bidirectional", "batch_first"] => lstm;
+    "aten::any" ["self", "dim", "keepdim"] => |a| truth_reduce(&a, true);
+    "aten::all" ["self", "dim", "keepdim"] => |a| truth_reduce(&a, false);
+    "aten::scaled_dot_product_attention" ["query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa"] => sdpa;
     "aten::cpu" ["self"] => |a| Ok(arg(&a, 0).clone());
     "aten::is_autocast_enabled" [] => |_| Ok(Value::Bool(false));
     "prim::type" ["self"] => |_| Ok(Value::str("cpu"));
@@ -328,4 +331,73 @@ fn lstm(a: Vec<Value>) -> OpResult<Value> {
         Value::Tensor(hn),
         Value::Tensor(cn),
     ]))
+}
+
+/// `any`/`all` of a list of bools, or of a whole tensor (an element loop of its own).
+fn truth_reduce(a: &[Value], any: bool) -> OpResult<Value> {
+    let items: Vec<bool> = match arg(a, 0) {
+        Value::List(l) => l
+            .to_vec()
+            .iter()
+            .map(crate::interp::truthy)
+            .collect::<OpResult<_>>()?,
+        Value::Tensor(t) => {
+            if !matches!(arg(a, 1), Value::None) {
+                return Err(OpError("any/all along a dimension is not supported".into()));
+            }
+            let v = t.contiguous().to_vec_f64()?;
+            let r = if any {
+                v.iter().any(|x| *x != 0.0)
+            } else {
+                v.iter().all(|x| *x != 0.0)
+            };
+            return Ok(Value::Tensor(Tensor::scalar(r)));
+        }
+        other => return Err(OpError(format!("any/all of a {}", other.kind()))),
+    };
+    Ok(Value::Bool(if any {
+        items.iter().any(|b| *b)
+    } else {
+        items.iter().all(|b| *b)
+    }))
+}
+
+/// softmax(q·kᵀ·scale + mask)·v from matmul, softmax and element-wise kernels.
+fn sdpa(a: Vec<Value>) -> OpResult<Value> {
+    let op = "scaled_dot_product_attention";
+    let (q, k, v) = (tensor(&a, 0, op)?, tensor(&a, 1, op)?, tensor(&a, 2, op)?);
+    if super::args::float_or(&a, 4, 0.0, op)? != 0.0 {
+        return Err(OpError(
+            "scaled_dot_product_attention with dropout is not supported".into(),
+        ));
+    }
+    let e = q.shape().last().copied().unwrap_or(1) as f64;
+    let scale = super::args::float_or(&a, 6, 1.0 / e.sqrt(), op)?;
+    let nd = k.dim() as isize;
+    let mut scores = q.matmul(&k.transpose(nd - 2, nd - 1)?)?.mul_scalar(scale)?;
+    let (l, s) = (
+        scores.shape()[scores.dim() - 2],
+        scores.shape()[scores.dim() - 1],
+    );
+    if boolean_or(&a, 5, false, op)? {
+        let mut mask = vec![0f32; l * s];
+        for i in 0..l {
+            for j in (i + 1)..s {
+                mask[i * s + j] = f32::NEG_INFINITY;
+            }
+        }
+        scores = scores.add(&Tensor::from_vec(mask, &[l, s])?.to_dtype(scores.dtype())?)?;
+    }
+    if let Some(m) = opt_tensor(&a, 3, op)? {
+        if m.dtype() == DType::Bool {
+            // true = attend: false positions get -inf.
+            let keep = m.to_dtype(scores.dtype())?;
+            let neg = keep.sub_scalar(1.0)?.mul_scalar(1e30)?;
+            scores = scores.add(&neg)?;
+        } else {
+            scores = scores.add(m)?;
+        }
+    }
+    let p = F::softmax(&scores, -1)?;
+    Ok(Value::Tensor(p.matmul(v)?))
 }
