@@ -4,18 +4,23 @@
 //! Every operation is a method of [`Tensor`](crate::Tensor); this module holds the kernels and the few
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
+pub(crate) mod activation;
 mod binary;
+mod conv;
 mod convert;
 mod create;
 mod linear;
 mod matmul;
 pub(crate) mod native;
+mod norm;
 pub(crate) mod promote;
 mod reduce;
 mod unary;
 pub(crate) mod values;
 
 pub use binary::RoundingMode;
+pub use conv::{Conv1dOptions, Conv2dOptions};
+pub use norm::BatchNormArgs;
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]
