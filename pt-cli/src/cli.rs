@@ -41,6 +41,10 @@ pub enum Command {
     /// is sharded safetensors in directory OUT with --max-shard-size.
     /// Exit status: 0 on success, 1 on any error (nothing is written then).
     Convert(ConvertArgs),
+    /// Run a TorchScript archive's method on arguments saved with torch.save.
+    ///
+    /// Exit status: 0 on success, 1 on any error (nothing is written then).
+    Run(crate::commands::run::RunArgs),
 }
 
 /// How to read `.pt` files.
@@ -71,6 +75,9 @@ pub struct InspectArgs {
     /// Never show the progress indicator.
     #[arg(long)]
     pub no_progress: bool,
+    /// For a TorchScript archive, also print its code.
+    #[arg(long)]
+    pub code: bool,
     /// Loading options.
     #[command(flatten)]
     pub load: LoadArgs,

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => commands::scan::run(a),
         Command::Diff(a) => commands::diff::run(a),
         Command::Convert(a) => commands::convert::run(a),
+        Command::Run(a) => commands::run::run(a),
     };
     ExitCode::from(code)
 }

@@ -35,7 +35,7 @@ pub(crate) fn compile(
         prog.files.push(info);
         for f in src.functions {
             let q = format!("{module}.{}", f.name);
-            let index = register(&mut prog, &q, &f, file_index)?;
+            let index = register(&mut prog, &q, &f, file_index, constants)?;
             pending.push((index, file_index, f, None));
         }
         for c in src.classes {
@@ -44,7 +44,7 @@ pub(crate) fn compile(
             prog.classes.insert(cq.clone(), class);
             for m in c.methods {
                 let q = format!("{cq}.{}", m.name);
-                let index = register(&mut prog, &q, &m, file_index)?;
+                let index = register(&mut prog, &q, &m, file_index, constants)?;
                 if let Some(ci) = prog.classes.get_mut(&cq) {
                     ci.methods.insert(m.name.clone(), index);
                     ci.method_order.push(m.name.clone());
@@ -77,16 +77,29 @@ pub(crate) fn compile(
     Ok(prog)
 }
 
-fn register(prog: &mut Program, qualname: &str, f: &FunctionDef, file: usize) -> Result<usize> {
+fn register(
+    prog: &mut Program,
+    qualname: &str,
+    f: &FunctionDef,
+    file: usize,
+    constants: &[Value],
+) -> Result<usize> {
     let mut params = Vec::new();
     for p in &f.params {
-        let default = match &p.default {
-            Some(e) => Some(const_value(e).ok_or_else(|| JitError::Resolve {
-                message: format!("default of parameter `{}` is not a constant", p.name),
-                at: prog.location(file, f.line),
-            })?),
-            None => None,
+        let constant = |e: &Expr| {
+            let i: usize = e.dotted()?.strip_prefix("CONSTANTS.c")?.parse().ok()?;
+            constants.get(i).cloned()
         };
+        let default =
+            match &p.default {
+                Some(e) => Some(const_value(e).or_else(|| constant(e)).ok_or_else(|| {
+                    JitError::Resolve {
+                        message: format!("default of parameter `{}` is not a constant", p.name),
+                        at: prog.location(file, f.line),
+                    }
+                })?),
+                None => None,
+            };
         let float = matches!(&p.ty, Some(Expr::Name(n, _)) if n == "float");
         params.push(ParamInfo {
             name: p.name.clone(),
@@ -610,6 +623,24 @@ impl FnCompiler<'_> {
             let _ = rest;
             if let Some(class) = dotted.strip_suffix(".__new__") {
                 return Ok(CExpr::NewObject(Arc::from(class)));
+            }
+            if self.prog.classes.contains_key(&dotted) {
+                return match self.prog.method(&dotted, "__init__") {
+                    Some(init) => {
+                        let args = args.iter().map(|a| self.expr(a)).collect::<Result<_>>()?;
+                        Ok(CExpr::Construct {
+                            class: Arc::from(dotted.as_str()),
+                            init,
+                            args,
+                        })
+                    }
+                    None => {
+                        // NamedTuple classes: not supported yet; an error if reached.
+                        let name = format!("{dotted} (NamedTuple construction)");
+                        self.prog.missing.push((name.clone(), self.file, line));
+                        Ok(CExpr::Missing(Arc::from(name.as_str())))
+                    }
+                };
             }
             let Some(&index) = self.prog.by_name.get(&dotted) else {
                 return Err(self.err(line, format!("unknown function {dotted}")));

@@ -8,12 +8,21 @@ use pt_core::Value;
 /// For each line of the generated `code`, the original Python line its first byte came from.
 ///
 /// The record is a tuple of `(byte_offset, source_range, …)` entries, where a source range
-/// is `((text, filename, start_line), start, end)`. Unknown layouts give an empty map.
+/// is `((text, filename, start_line), start, end)`; newer archives write
+/// `("FORMAT_WITH_STRING_TABLE", strings, entries)` with text as a list of indices into
+/// `strings` and the filename as an index. Unknown layouts give an empty map.
 pub(crate) fn original_lines(code: &str, debug: &Value) -> HashMap<u32, String> {
     let mut out = HashMap::new();
-    let Some(entries) = seq(debug) else {
+    let Some(mut entries) = seq(debug) else {
         return out;
     };
+    let mut table: &[Value] = &[];
+    if let [Value::Str(tag), Value::Tuple(strings), Value::Tuple(rest)] = entries
+        && tag == "FORMAT_WITH_STRING_TABLE"
+    {
+        table = strings;
+        entries = rest;
+    }
     // Byte offset of each line start in the generated code.
     let mut starts = vec![0usize];
     for (i, b) in code.bytes().enumerate() {
@@ -27,7 +36,7 @@ pub(crate) fn original_lines(code: &str, debug: &Value) -> HashMap<u32, String> 
         let (Some(Value::Int(offset)), Some(range)) = (parts.first(), parts.get(1)) else {
             continue;
         };
-        let Some(text) = python_line(range) else {
+        let Some(text) = python_line(range, table) else {
             continue;
         };
         ranges.push((*offset as usize, text));
@@ -53,17 +62,37 @@ fn seq(v: &Value) -> Option<&[Value]> {
     }
 }
 
+/// A string, or an index into the string table.
+fn text_of(v: &Value, table: &[Value]) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => match table.get(usize::try_from(*i).ok()?)? {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        Value::List(parts) | Value::Tuple(parts) => {
+            parts.iter().map(|p| text_of(p, table)).collect()
+        }
+        _ => None,
+    }
+}
+
 /// `file:line: text` of a source range.
-fn python_line(range: &Value) -> Option<String> {
+fn python_line(range: &Value, table: &[Value]) -> Option<String> {
     let parts = seq(range)?;
     let source = seq(parts.first()?)?;
-    let (Value::Int(start), Some(Value::Str(text))) = (parts.get(1)?, source.first()) else {
+    let Value::Int(start) = parts.get(1)? else {
         return None;
     };
-    let file = match source.get(1) {
-        Some(Value::Str(f)) => f.as_str(),
-        _ => "<python>",
-    };
+    let text = text_of(source.first()?, table)?;
+    if text.is_empty() {
+        return None;
+    }
+    let file = source
+        .get(1)
+        .and_then(|f| text_of(f, table))
+        .unwrap_or_else(|| "<python>".into());
+    let file = file.rsplit('/').next().unwrap_or(&file).to_owned();
     let first_line = match source.get(2) {
         Some(Value::Int(l)) => *l,
         _ => 1,

@@ -316,6 +316,16 @@ impl<'p> Interp<'p> {
                 }
                 Value::Object(Object::new(class.clone(), IndexMap::new()))
             }
+            CExpr::Construct { class, init, args } => {
+                let obj = Value::Object(Object::new(class.clone(), IndexMap::new()));
+                let mut vals = Vec::with_capacity(args.len() + 1);
+                vals.push(obj.clone());
+                for a in args {
+                    vals.push(self.eval(slots, a)?);
+                }
+                self.call(*init, vals)?;
+                obj
+            }
             CExpr::Tuple(items) => {
                 let mut vals = Vec::with_capacity(items.len());
                 for a in items {

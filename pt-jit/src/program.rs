@@ -29,6 +29,12 @@ pub(crate) enum CExpr {
         args: Vec<CExpr>,
     },
     NewObject(Arc<str>),
+    /// `Class(args)`: a new object, then its `__init__`.
+    Construct {
+        class: Arc<str>,
+        init: usize,
+        args: Vec<CExpr>,
+    },
     Tuple(Vec<CExpr>),
     List(Vec<CExpr>),
     Dict(Vec<(CExpr, CExpr)>),

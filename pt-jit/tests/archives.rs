@@ -38,3 +38,13 @@ fn div_full_current_semantics() {
 fn div_full_version_3_upgraders() {
     check("div_full_v3", "forward");
 }
+
+#[test]
+fn lstm_with_loop_and_list() {
+    check("lstm_loop", "forward");
+}
+
+#[test]
+fn transformer_encoder_scripted() {
+    check("transformer_encoder", "forward");
+}

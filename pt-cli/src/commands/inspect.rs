@@ -92,6 +92,11 @@ pub fn run(args: &InspectArgs) -> u8 {
                 }
             } else {
                 print!("{}", inspect_table(&path.display().to_string(), &r));
+                if r.format == "torchscript"
+                    && let Err(e) = super::run::print_methods(path, args.code)
+                {
+                    eprintln!("pt inspect: {}: cannot load its code: {e}", path.display());
+                }
             }
             0
         }

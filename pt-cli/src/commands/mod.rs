@@ -3,4 +3,5 @@
 pub mod convert;
 pub mod diff;
 pub mod inspect;
+pub mod run;
 pub mod scan;

@@ -4,6 +4,7 @@
 //! on its argument kinds. [`operators`] lists the table.
 
 mod args;
+mod compose;
 mod list;
 mod scalar;
 mod tensor;
@@ -41,6 +42,7 @@ fn table() -> &'static HashMap<&'static str, &'static OpDef> {
             .iter()
             .chain(list::OPS)
             .chain(tensor::OPS)
+            .chain(compose::OPS)
             .chain(upgrade::OPS)
         {
             m.insert(def.name, def);

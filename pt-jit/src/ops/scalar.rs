@@ -79,14 +79,24 @@ ops! {
         eprintln!("UserWarning: {}", arg(&a, 0));
         Ok(Value::None)
     };
-    "aten::is_grad_enabled" [] => |_| Ok(Value::Bool(false));
-    "aten::set_grad_enabled" ["val"] => |_| Ok(Value::None);
+    "aten::is_grad_enabled" [] => |_| Ok(Value::Bool(GRAD_ENABLED.with(std::cell::Cell::get)));
+    "aten::set_grad_enabled" ["val"] => |a| {
+        let on = crate::interp::truthy(arg(&a, 0))?;
+        GRAD_ENABLED.with(|g| g.set(on));
+        Ok(Value::None)
+    };
     "aten::is_scripting" [] => |_| Ok(Value::Bool(true));
     "aten::divmod" ["x", "y"] => |a| {
         let q = floordiv(a.clone())?;
         let r = remainder(a)?;
         Ok(Value::tuple(vec![q, r]))
     };
+}
+
+thread_local! {
+    /// torch's grad mode as scripted code sees it (`no_grad` blocks switch it off). pt-jit
+    /// records no gradients either way; code branches on it (fast paths).
+    static GRAD_ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
 
 #[derive(Clone, Copy)]

@@ -589,6 +589,12 @@ fn pad(a: Vec<Value>) -> OpResult<Value> {
     match arg(&a, 2) {
         Value::None => {}
         Value::Str(m) if &**m == "constant" => {}
+        Value::Str(m) if &**m == "reflect" => {
+            return super::lookup("aten::reflection_pad1d")
+                .map_or(Err(OpError("reflection_pad1d missing".into())), |d| {
+                    (d.f)(vec![arg(&a, 0).clone(), arg(&a, 1).clone()])
+                });
+        }
         Value::Str(m) => {
             return Err(OpError(format!(
                 "pad: mode '{m}' is not supported (only 'constant')"
