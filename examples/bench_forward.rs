@@ -115,7 +115,7 @@ fn randn(shape: &[usize], g: &mut Generator) -> Result<Tensor> {
 }
 
 fn linear(i: usize, o: usize, batch: usize, g: &mut Generator) -> Result<Run> {
-    let m = Linear::new(i, o, true, g);
+    let m = Linear::new(i, o).init_with(g);
     let x = randn(&[batch, i], g)?;
     Ok(Box::new(move || m.forward(&x)))
 }

@@ -10,7 +10,8 @@ use pt::core::serialize;
 use pt::core::{Generator, Tensor};
 use pt::nn::functional;
 use pt::nn::{
-    BatchNorm2d, Conv2d, Conv2dOptions, ConvPadding, Forward, KeyMap, Linear, LoadStateDictOptions, Module,
+    BatchNorm2d, Conv2d, Conv2dOptions, ConvPadding, Forward, KeyMap, Linear, LoadStateDictOptions,
+    Module,
 };
 
 mod support;

@@ -9,7 +9,8 @@ use pt::core::{StateDict, Tensor, serialize};
 use pt::nn::Forward;
 use pt::nn::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, GRU, GRUCell, LSTM, LSTMCell,
-    LoadOptions, Module, Nonlinearity, PaddingMode, RNN, RNNCell, RNNCellOptions, RNNOptions,
+    LoadStateDictOptions, Module, Nonlinearity, PaddingMode, RNN, RNNCell, RNNCellOptions,
+    RNNOptions,
     functional::{self, PadMode},
 };
 
@@ -23,7 +24,9 @@ fn case(name: &str) -> Case {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/layers")
         .join(format!("{name}.pt"));
-    let sd = serialize::load_state_dict(&path, None).expect("fixture loads");
+    let sd = serialize::Checkpoint::open(&path)
+        .and_then(|c| c.state_dict())
+        .expect("fixture loads");
     let mut state = StateDict::new();
     let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
     for (k, t) in sd.tensors() {
@@ -43,7 +46,7 @@ fn case(name: &str) -> Case {
 }
 
 fn load(m: &mut dyn Module, c: &Case) {
-    m.load_state_dict(&c.state, &LoadOptions::new())
+    m.load_state_dict(&c.state, &LoadStateDictOptions::new())
         .expect("state loads strictly");
     m.eval();
 }

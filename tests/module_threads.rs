@@ -40,11 +40,11 @@ fn bits(t: &Tensor) -> Vec<u32> {
 fn one_model_runs_forward_from_eight_threads() {
     let mut g = Generator::new(7);
     let mut model = Sequential::new()
-        .push(Linear::new(16, 32, true, &mut g))
+        .push(Linear::new(16, 32).init_with(&mut g))
         .push(BatchNorm1d::new(32))
         .push(Gelu::new())
-        .push(LayerNorm::new(&[32], 1e-5, true))
-        .push(Linear::new(32, 4, true, &mut g))
+        .push(LayerNorm::new(&[32]))
+        .push(Linear::new(32, 4).init_with(&mut g))
         .push(ReLU::new());
     // Eval mode: batch norm uses its running statistics and never writes them.
     model.eval();

@@ -56,7 +56,9 @@ fn load_many(path: &Path, opts: &LoadOptions, expected: &Fingerprint) {
         for t in 0..THREADS {
             s.spawn(move || {
                 for i in 0..LOADS {
-                    let v = serialize::load_with(path, opts).unwrap();
+                    let v = serialize::Checkpoint::open_with(path, opts)
+                        .and_then(|c| c.into_value())
+                        .unwrap();
                     assert!(
                         fingerprint(&v) == *expected,
                         "thread {t}, load {i}: differs"

@@ -8,7 +8,8 @@ use std::path::Path;
 use pt::core::{DType, Tensor};
 use pt::nn::functional;
 use pt::nn::{
-    Conv1d, Conv1dOptions, ConvPadding, Forward, LSTMCell, LoadOptions, Module, ReflectionPad1d,
+    Conv1d, Conv1dOptions, ConvPadding, Forward, LSTMCell, LoadStateDictOptions, Module,
+    ReflectionPad1d,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -161,10 +162,11 @@ impl SileroVad {
 
     /// Loads the weights strictly from the TorchScript archive `silero_vad.jit`.
     pub fn load(path: &Path) -> Result<SileroVad> {
-        let state = pt::core::serialize::load_state_dict(path, None)
+        let state = pt::core::serialize::Checkpoint::open(path)
+            .and_then(|c| c.state_dict())
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
         let mut model = SileroVad::new()?;
-        model.load_state_dict(&state, &LoadOptions::new())?;
+        model.load_state_dict(&state, &LoadStateDictOptions::new())?;
         model.eval();
         Ok(model)
     }

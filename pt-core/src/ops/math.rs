@@ -100,14 +100,6 @@ impl Tensor {
         }
     }
 
-    /// The error function `erf(x)`; integers give `float32` (`torch.erf`).
-    ///
-    /// # Errors
-    /// [`Error::DType`] for complex and float8.
-    pub fn erf(&self) -> Result<Tensor> {
-        real_map(self, "erf", libm::erf)
-    }
-
     /// `self ^ exponent` element-wise, broadcasting, in the promoted floating dtype
     /// (`torch.pow`; see [`Tensor::pow_f`] for a number exponent).
     ///
