@@ -19,8 +19,12 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
+    // Round-to-nearest by the 1.5·2^23 trick: plain adds, and the integer is in the bits.
+    const MAGIC: f32 = 12_582_912.0;
     let xc = x.clamp(-87.0, 88.5);
-    let n = (xc * LOG2E + 0.5).floor();
+    let t = xc * LOG2E + MAGIC;
+    let n = t - MAGIC;
+    let ni = (t.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
     let r = (xc - n * LN2_HI) - n * LN2_LO;
     let p = 1.0 / 5040.0;
     let p = p * r + 1.0 / 720.0;
@@ -31,7 +35,6 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.0;
     let p = p * r + 1.0;
     // n is an integer in [-126, 128): half of 2^n in each of two factors keeps both normal.
-    let ni = n as i32;
     let h = ni >> 1;
     let s1 = f32::from_bits(((h + 127) as u32) << 23);
     let s2 = f32::from_bits(((ni - h + 127) as u32) << 23);

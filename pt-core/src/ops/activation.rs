@@ -114,28 +114,35 @@ fn softmax_kernel<T: Real>(x: &Tensor, axis: usize, log: bool, op: &'static str)
 
 #[inline(always)]
 fn softmax_row<T: Real>(s: &[T], o: &mut [T], log: bool) {
+    let mut lanes = [T::NEG_INFINITY; 8];
+    let mut mc = s.chunks_exact(8);
+    for c in &mut mc {
+        for l in 0..8 {
+            lanes[l] = if c[l] > lanes[l] { c[l] } else { lanes[l] };
+        }
+    }
     let mut max = T::NEG_INFINITY;
-    for &v in s {
+    for &v in lanes.iter().chain(mc.remainder()) {
         max = if v > max { v } else { max };
     }
-    if max == T::NEG_INFINITY || max.is_nan_r() {
+    // A NaN never wins the comparisons; it still makes its row NaN through the sum.
+    if max == T::NEG_INFINITY {
         // All -inf gives NaN in PyTorch; NaN propagates.
         max = T::ZERO;
     }
+    // A plain map (which the loop vectoriser handles), then an eight-lane sum.
+    for (o, &v) in o.iter_mut().zip(s) {
+        *o = (v - max).exp_k();
+    }
     let mut acc = [T::ZERO; 8];
-    let mut chunks = o.chunks_exact_mut(8);
-    let mut sc = s.chunks_exact(8);
-    for (oc, ic) in (&mut chunks).zip(&mut sc) {
+    let mut oc = o.chunks_exact(8);
+    for c in &mut oc {
         for l in 0..8 {
-            let e = (ic[l] - max).exp_k();
-            oc[l] = e;
-            acc[l] += e;
+            acc[l] += c[l];
         }
     }
     let mut sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (o, &v) in chunks.into_remainder().iter_mut().zip(sc.remainder()) {
-        let e = (v - max).exp_k();
-        *o = e;
+    for &e in oc.remainder() {
         sum += e;
     }
     if log {
