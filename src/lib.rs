@@ -19,6 +19,7 @@
 //! ```
 
 pub use pt_core as core;
+pub use pt_jit as jit;
 pub use pt_nn as nn;
 
 /// The names most programs use.

@@ -1,10 +1,10 @@
 //! `Checkpoint`: one way in for every format, and `Module::load_checkpoint`.
 
-mod module_models;
+mod module_support;
 
 use std::path::PathBuf;
 
-use module_models::MyModule;
+use module_support::MyModule;
 use pt::core::serialize::{
     self, Checkpoint, Detail, Entry, Format, LoadError, save_safetensors, save_safetensors_sharded,
     save_state_dict,

@@ -2,11 +2,11 @@
 //! tests/python/make_fixtures.py): key reports, version-aware loading and forward numerics
 //! compared with PyTorch's outputs stored in each fixture's JSON.
 
-mod module_models;
+mod module_support;
 
 use std::path::PathBuf;
 
-use module_models::{MyModule, TinyBlock, nested, small_cnn};
+use module_support::{MyModule, TinyBlock, nested, small_cnn};
 use pt::core::serialize;
 use pt::core::{DType, Generator, StateDict, Tensor};
 use pt::nn::{BatchNorm1d, Forward, KeyMap, LoadStateDictOptions, Module};

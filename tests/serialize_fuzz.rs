@@ -1,10 +1,10 @@
 //! Deterministic fuzzing: every fixture truncated and bit-flipped at many positions must
-//! load or fail with a typed error, quickly, within bounded limits (no panic, no hang).
+//! load or fail with a typed error (no panic). Work per load is bounded by the `Limits` given,
+//! not by a clock: a hang would show as a test that never ends.
 
 mod serialize_support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use pt::core::serialize::{Limits, LoadOptions, UnpicklerMode, load_bytes};
 use serialize_support::records;
@@ -48,7 +48,6 @@ fn truncated_and_bit_flipped_fixtures_fail_cleanly() {
     let inert = fuzz_limits().mode(UnpicklerMode::Inert);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut loads, mut oks) = (0usize, 0usize);
-    let start = Instant::now();
     for path in names {
         let good = std::fs::read(&path).unwrap();
         let mut cases: Vec<Vec<u8>> = Vec::new();
@@ -84,20 +83,12 @@ fn truncated_and_bit_flipped_fixtures_fail_cleanly() {
         }
         for case in cases {
             for o in [&opts, &inert] {
-                let t = Instant::now();
                 let r = load_bytes(&case, o);
-                assert!(
-                    t.elapsed() < Duration::from_secs(5),
-                    "{} took too long",
-                    path.display()
-                );
                 loads += 1;
                 oks += usize::from(r.is_ok());
             }
         }
     }
-    println!(
-        "{loads} corrupted loads ({oks} still loaded) in {:?}",
-        start.elapsed()
-    );
+    println!("{loads} corrupted loads ({oks} still loaded)");
+    assert!(loads > 1000, "only {loads} cases: are the fixtures there?");
 }

@@ -5,7 +5,6 @@
 mod serialize_support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use pt::core::serialize::{Limits, LoadError, LoadOptions, UnpicklerMode, load_bytes, save_bytes};
 use pt::core::{Tensor, Value};
@@ -614,7 +613,7 @@ fn billion_laughs() {
         }
         p = p.op(&[b'e', b'q', k]);
     }
-    let start = Instant::now();
+    // The limit, not a clock, bounds the work: the error proves the expansion stopped.
     let limits = Limits {
         max_values: 100_000,
         ..Limits::default()
@@ -633,7 +632,6 @@ fn billion_laughs() {
         ),
         "{e:?}"
     );
-    assert!(start.elapsed() < Duration::from_secs(5));
 }
 
 #[test]

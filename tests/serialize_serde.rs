@@ -74,3 +74,35 @@ fn tensors_and_torch_objects_are_refused_by_path() {
     let err = ck.get("extra").unwrap().to_json().unwrap_err();
     assert!(matches!(err, SerdeError::NotPlain { .. }), "{err}");
 }
+
+/// A map that serializes its entries in the order given (not a struct: serde gives a
+/// struct's fields in declaration order whatever the JSON map does).
+struct Ordered(Vec<(&'static str, i64)>);
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[test]
+fn from_serde_keeps_the_order_of_a_map() {
+    // Keys deliberately out of sorted order: a sorting JSON map would reorder them.
+    let entries = vec![("zeta", 1), ("alpha", 2), ("mid", 3), ("beta", 4)];
+    let v = Value::from_serde(&Ordered(entries.clone())).unwrap();
+    let Value::Dict(d) = &v else {
+        panic!("a map becomes a dict, got {v:?}")
+    };
+    let got: Vec<(String, i64)> = d
+        .items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.as_i64().unwrap()))
+        .collect();
+    let want: Vec<(String, i64)> = entries.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(got, want);
+}

@@ -1,10 +1,10 @@
 //! `pt diff`: equal files, conversions, perturbations, keys on one side only.
 
-mod common;
+mod cli_support;
 
 use std::path::Path;
 
-use common::{fixture, parts, pt};
+use cli_support::{fixture, parts, pt};
 use pt_core::StateDict;
 use pt_core::serialize::{LoadOptions, save};
 

@@ -1,8 +1,8 @@
 //! `pt inspect`: JSON output against every fixture description, and the table.
 
-mod common;
+mod cli_support;
 
-use common::{description, fixture, fixture_names, json_diff, load_args, parts, pt};
+use cli_support::{description, fixture, fixture_names, json_diff, load_args, parts, pt};
 use serde_json::Value as Json;
 
 fn inspect_json(name: &str, extra: &[&str]) -> (i32, String, String) {

@@ -1,8 +1,8 @@
 //! `pt scan`: verdicts on every fixture, exit statuses, JSON.
 
-mod common;
+mod cli_support;
 
-use common::{description, fixture, fixture_names, parts, pt};
+use cli_support::{description, fixture, fixture_names, parts, pt};
 use serde_json::Value as Json;
 
 /// The globals a fixture must be judged unsafe for.

@@ -1,10 +1,10 @@
 //! Sharded and safetensors checkpoints through `pt convert`, `inspect` and `diff`.
 
-mod common;
+mod cli_support;
 
 use std::ffi::OsStr;
 
-use common::{fixture, parts, pt};
+use cli_support::{fixture, parts, pt};
 use serde_json::Value as Json;
 
 fn run(args: &[&OsStr]) -> (i32, String, String) {

@@ -14,6 +14,7 @@ mod display;
 pub mod dtype;
 pub mod error;
 pub mod float8;
+mod kernels;
 mod keys;
 mod ndarray_interop;
 pub mod ops;
@@ -28,6 +29,7 @@ pub mod value_serde;
 
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
+pub use kernels::{num_threads, set_num_threads};
 pub use keys::join_key;
 pub use ops::RoundingMode;
 pub use random::Generator;

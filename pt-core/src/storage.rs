@@ -30,8 +30,11 @@ struct Inner {
 }
 
 enum Buffer {
-    /// Owned memory; `Vec<u64>` gives the 8-byte alignment element views need.
-    Owned(Vec<u64>),
+    /// Owned memory, kept in the vector it was built in (no copy when a kernel hands over its
+    /// output). `Vec<u64>` guarantees 8-byte alignment; the narrower vectors come from the
+    /// global allocator, which aligns blocks to at least 16 bytes on the supported targets
+    /// (`cast_slice` still checks before every typed view).
+    Owned(OwnedVec),
     /// A region `[offset, offset + nbytes)` of a private memory map.
     Mapped(MappedRegion),
 }
@@ -43,30 +46,85 @@ struct MappedRegion {
     offset: usize,
 }
 
-/// Owns the map. Writes go through raw pointers into disjoint regions, each guarded by its own
-/// storage's lock, so the map itself is never borrowed mutably as a whole.
+/// Owns the map. Storages reach their regions only through [`MapCell::base`], a pointer that
+/// `MmapRaw` hands out for reading and writing (never one derived from a `&[u8]` over the whole
+/// map), so no reference to the whole map ever exists while regions are borrowed.
 struct MapCell {
-    map: memmap2::MmapMut,
+    map: memmap2::MmapRaw,
 }
 
 impl MapCell {
     fn base(&self) -> *mut u8 {
-        self.map.as_ptr().cast_mut()
+        self.map.as_mut_ptr()
+    }
+}
+
+/// An owned vector of plain words of one width; its bytes are the storage.
+enum OwnedVec {
+    W8(Vec<u64>),
+    W4(Vec<u32>),
+    W2(Vec<u16>),
+    W1(Vec<u8>),
+}
+
+impl OwnedVec {
+    /// Adopts `v`'s allocation when a word type of the same size and alignment exists,
+    /// otherwise copies it into 8-byte words.
+    fn adopt<T: Pod>(v: Vec<T>) -> OwnedVec {
+        fn fallback<T: Pod>(v: Vec<T>) -> OwnedVec {
+            let bytes: &[u8] = bytemuck::cast_slice(&v);
+            let mut words = vec![0u64; bytes.len().div_ceil(8)];
+            bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+            OwnedVec::W8(words)
+        }
+        match std::mem::size_of::<T>() {
+            8 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W8)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            4 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W4)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            2 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W2)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            1 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W1)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            _ => fallback(v),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            OwnedVec::W8(v) => bytemuck::cast_slice(v),
+            OwnedVec::W4(v) => bytemuck::cast_slice(v),
+            OwnedVec::W2(v) => bytemuck::cast_slice(v),
+            OwnedVec::W1(v) => v,
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            OwnedVec::W8(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W4(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W2(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W1(v) => v,
+        }
     }
 }
 
 impl Buffer {
     fn bytes(&self, nbytes: usize) -> &[u8] {
         match self {
-            Buffer::Owned(v) => {
-                // SAFETY: the Vec<u64> holds at least `nbytes` initialised bytes; u8 has
-                // alignment 1 and any byte is a valid u8.
-                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), nbytes) }
-            }
+            Buffer::Owned(v) => &v.bytes()[..nbytes],
             Buffer::Mapped(r) => {
-                // SAFETY: the region lies inside the map (checked at construction) and the
-                // map lives as long as `r.map`. Only this storage touches this region, and
-                // the caller holds its lock.
+                // SAFETY: `[offset, offset + nbytes)` lies inside the map and overlaps no
+                // other storage's region (both checked in `from_mapped_regions`); the map is
+                // mapped, readable and initialised for as long as `r.map` lives, which outlives
+                // `&self` (and the file is not changed by others while mapped, the contract
+                // under which the map was made). The only other borrows of these bytes are the shared ones of readers
+                // of this storage: a writer needs this storage's write lock, and the caller
+                // holds its read lock (or `&mut`).
                 unsafe { std::slice::from_raw_parts(r.map.base().add(r.offset), nbytes) }
             }
         }
@@ -74,24 +132,17 @@ impl Buffer {
 
     fn bytes_mut(&mut self, nbytes: usize) -> &mut [u8] {
         match self {
-            Buffer::Owned(v) => {
-                // SAFETY: as in `bytes`, with exclusive access through `&mut self`.
-                unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), nbytes) }
-            }
+            Buffer::Owned(v) => &mut v.bytes_mut()[..nbytes],
             Buffer::Mapped(r) => {
-                // SAFETY: the map is private and writable (copy-on-write); this region is
-                // disjoint from every other storage's region and we hold its write lock.
+                // SAFETY: as in `bytes` for the bounds and lifetime. The map is private and
+                // writable (copy-on-write, `MmapRaw::as_mut_ptr` grants writes), and `&mut self`
+                // means the caller holds this storage's write lock: no other borrow of this
+                // region exists, and other storages' regions are disjoint from it.
                 unsafe { std::slice::from_raw_parts_mut(r.map.base().add(r.offset), nbytes) }
             }
         }
     }
 }
-
-// SAFETY: the raw pointers in `MapCell` refer to memory owned by the map, which is Send +
-// Sync; all access to a region goes through the owning storage's RwLock.
-unsafe impl Send for MapCell {}
-// SAFETY: see above.
-unsafe impl Sync for MapCell {}
 
 impl Storage {
     /// A zero-filled storage of `nbytes` bytes.
@@ -101,7 +152,15 @@ impl Storage {
     /// input must bound them first (see `serialize::Limits`).
     pub fn zeroed(nbytes: usize) -> Storage {
         let words = nbytes.div_ceil(8);
-        Storage::from_buffer(nbytes, Buffer::Owned(vec![0u64; words]))
+        Storage::from_buffer(nbytes, Buffer::Owned(OwnedVec::W8(vec![0u64; words])))
+    }
+
+    /// A storage that takes over `values` (no zeroing, no copy when the vector's alignment
+    /// allows, which holds for every real and half-precision type). Kernels build their
+    /// output this way.
+    pub fn from_vec<T: Pod>(values: Vec<T>) -> Storage {
+        let nbytes = std::mem::size_of_val(values.as_slice());
+        Storage::from_buffer(nbytes, Buffer::Owned(OwnedVec::adopt(values)))
     }
 
     /// A storage holding a copy of `bytes`.
@@ -113,15 +172,7 @@ impl Storage {
 
     /// A storage holding a copy of a typed slice.
     pub fn from_slice<T: Pod>(values: &[T]) -> Storage {
-        let nbytes = std::mem::size_of_val(values);
-        let s = Storage::zeroed(nbytes);
-        {
-            let mut g = s.write();
-            // SAFETY: T is Pod (no padding), so its bytes are initialised; the lengths agree.
-            let src = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), nbytes) };
-            g.copy_from_slice(src);
-        }
-        s
+        Storage::from_bytes(bytemuck::cast_slice(values))
     }
 
     /// Cuts storages out of a private (copy-on-write) memory map: one per `(offset, nbytes)`
@@ -147,7 +198,9 @@ impl Storage {
                 end_prev = end;
             }
         }
-        let cell = Arc::new(MapCell { map });
+        let cell = Arc::new(MapCell {
+            map: memmap2::MmapRaw::from(map),
+        });
         Ok(regions
             .iter()
             .map(|&(offset, nbytes)| {
@@ -307,25 +360,14 @@ impl fmt::Debug for StorageWrite<'_> {
 }
 
 fn cast_slice<T: Pod>(bytes: &[u8]) -> &[T] {
-    let size = std::mem::size_of::<T>();
-    assert!(
-        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
-        "storage bytes are not aligned for this element type"
-    );
-    // SAFETY: alignment checked above (owned buffers are 8-aligned; mapped regions are
-    // placed at aligned offsets by the loader, which copies otherwise); T is Pod so any bit
-    // pattern is valid; the length is rounded down to whole elements.
-    unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size) }
+    let whole = bytes.len() / std::mem::size_of::<T>() * std::mem::size_of::<T>();
+    // Panics only on misalignment, which owned buffers and the loader's mapped regions rule out.
+    bytemuck::cast_slice(&bytes[..whole])
 }
 
 fn cast_slice_mut<T: Pod>(bytes: &mut [u8]) -> &mut [T] {
-    let size = std::mem::size_of::<T>();
-    assert!(
-        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
-        "storage bytes are not aligned for this element type"
-    );
-    // SAFETY: as in `cast_slice`, with exclusive access.
-    unsafe { std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), bytes.len() / size) }
+    let whole = bytes.len() / std::mem::size_of::<T>() * std::mem::size_of::<T>();
+    bytemuck::cast_slice_mut(&mut bytes[..whole])
 }
 
 #[cfg(test)]
@@ -341,6 +383,10 @@ mod tests {
         assert!(a.same(&b));
         assert_eq!(a.nbytes(), 12);
         assert!(!a.same(&a.deep_copy()));
+        let v = Storage::from_vec(vec![1.5f32, -2.0]);
+        assert_eq!(v.read().as_slice::<f32>(), &[1.5, -2.0]);
+        let c = Storage::from_vec(vec![crate::Complex32::new(1.0, 2.0)]);
+        assert_eq!(c.read().as_slice::<f32>(), &[1.0, 2.0]);
     }
 
     #[test]
@@ -373,5 +419,28 @@ mod tests {
         st[1].write()[0] = 9;
         assert_eq!(st[1].read()[0], 9);
         assert_eq!(st[0].read()[0], 0);
+    }
+
+    #[test]
+    fn regions_of_one_map_are_written_from_threads_at_once() {
+        let map = memmap2::MmapMut::map_anon(4096).unwrap();
+        let regions: Vec<(usize, usize)> = (0..8).map(|i| (i * 512, 512)).collect();
+        let st = Storage::from_mapped_regions(map, &regions).unwrap();
+        std::thread::scope(|s| {
+            for (i, storage) in st.iter().enumerate() {
+                s.spawn(move || {
+                    for round in 0..100u8 {
+                        let mut w = storage.write();
+                        w.fill(round.wrapping_add(i as u8));
+                        drop(w);
+                        let r = storage.read();
+                        assert!(r.iter().all(|&b| b == round.wrapping_add(i as u8)));
+                    }
+                });
+            }
+        });
+        for (i, storage) in st.iter().enumerate() {
+            assert!(storage.read().iter().all(|&b| b == 99 + i as u8));
+        }
     }
 }

@@ -60,7 +60,6 @@
 mod checkpoint;
 mod describe;
 mod error;
-mod fast_hash;
 mod legacy;
 mod limits;
 mod loaded;
@@ -73,10 +72,8 @@ pub mod scan;
 mod source;
 mod storages;
 mod torchscript;
-mod zip_load;
-mod zip_read;
-mod zip_spec;
-mod zip_write;
+mod torchscript_archive;
+mod zip;
 
 use std::fs::File;
 use std::io::{Read, Seek};
@@ -100,9 +97,15 @@ pub use safetensors::{
     ShardedIndex, is_safetensors_path, load_safetensors, save_safetensors, save_safetensors_sharded,
 };
 pub use save::{
-    record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with, save_writer,
+    Existing, record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with,
+    save_writer, save_writer_with, write_atomically,
 };
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
+pub use torchscript_archive::{
+    TorchScriptArchive, load_torchscript_archive, load_torchscript_archive_bytes,
+};
+#[doc(hidden)]
+pub use zip::read_all_records as __bench_zip_read_all_records;
 
 use crate::value::Value;
 use source::{FileSource, ReadAhead, SeekSource, SliceSource, Source};
@@ -116,9 +119,9 @@ fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Lo
     }
     let mut head = [0u8; 4];
     let is_zip =
-        src.len() >= 4 && src.read_exact_at(0, &mut head).is_ok() && &head == zip_load::ZIP_MAGIC;
+        src.len() >= 4 && src.read_exact_at(0, &mut head).is_ok() && &head == zip::ZIP_MAGIC;
     if is_zip {
-        zip_load::load(src, opts)
+        zip::load(src, opts)
     } else if !legacy::starts_with_magic(src) && legacy::is_tar(src) {
         Err(LoadError::unsupported(
             "the pre-0.4 tar checkpoint format (members storages/tensors/pickle); PyTorch refuses it under weights_only too — re-save it with a current PyTorch",
@@ -134,7 +137,7 @@ pub(crate) fn load_file(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadE
     let file =
         File::open(path).map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
     if opts.mmap {
-        return zip_load::load_mapped(&file, opts);
+        return zip::load_mapped(&file, opts);
     }
     let mut src = ReadAhead::new(
         FileSource::new(file)

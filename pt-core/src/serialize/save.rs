@@ -1,14 +1,14 @@
 //! Writing checkpoints in the current zip layout, atomically for files.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Seek, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use super::error::SaveError;
 use super::options::{ByteOrder, SaveOptions};
 use super::pickle::writer::{Pickled, pickle};
-use super::zip_write::ZipWriter;
+use super::zip::write::ZipWriter;
 use crate::state_dict::StateDict;
 use crate::value::Value;
 
@@ -85,25 +85,108 @@ pub fn save(value: &Value, path: impl AsRef<Path>) -> Result<(), SaveError> {
     save_with(value, path, &SaveOptions::default())
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Suffix of the temporary files [`write_atomically`] creates beside their destination.
+const TEMP_SUFFIX: &str = ".pt-tmp";
 
-/// Removes the temporary file unless disarmed.
-struct TempFile {
-    path: PathBuf,
-    armed: bool,
+/// What [`write_atomically`] does when the destination already exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// Replace it, atomically.
+    Replace,
+    /// Leave it and fail with [`io::ErrorKind::AlreadyExists`] (checked atomically when the
+    /// file is moved into place).
+    Refuse,
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = fs::remove_file(&self.path);
+/// Writes a file so that `path` only ever holds its old content or the complete new one.
+///
+/// `write` fills a temporary file in `path`'s folder, named `.<name>.<random>.pt-tmp`; the
+/// file is then synced and renamed over `path` (or, with [`Existing::Refuse`], linked into
+/// place only if `path` is still absent), and the folder is synced. The temporary file is
+/// locked while being written; temporary files of `path` left by a killed process (their
+/// lock released) are removed by the next call for the same `path`. If `write` fails the
+/// temporary file is removed and `path` is untouched.
+///
+/// # Errors
+/// The error of `write`; [`SaveError::Io`] (converted into `E`) when the temporary file cannot
+/// be created, written or synced, when `path` has no file name, or when it cannot be moved
+/// into place (kind `AlreadyExists` for an existing `path` with [`Existing::Refuse`]).
+pub fn write_atomically<T, E: From<SaveError>>(
+    path: impl AsRef<Path>,
+    existing: Existing,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, E>,
+) -> Result<T, E> {
+    let path = path.as_ref();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| {
+        SaveError::io(
+            format!("saving to {}", path.display()),
+            io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"),
+        )
+    })?;
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    sweep_stale(dir, &prefix);
+    let temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| SaveError::io(format!("creating a temporary file in {}", dir.display()), e))?;
+    let shown = temp.path().display().to_string();
+    // Held until the file is closed, so a concurrent sweep never takes a live file.
+    temp.as_file()
+        .lock()
+        .map_err(|e| SaveError::io(format!("locking {shown}"), e))?;
+    let (file, temp_path) = temp.into_parts();
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let value = write(&mut out)?;
+    let file = out
+        .into_inner()
+        .map_err(|e| SaveError::io(format!("writing {shown}"), e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| SaveError::io(format!("syncing {shown}"), e))?;
+    let temp = tempfile::NamedTempFile::from_parts(file, temp_path);
+    let placed = match existing {
+        Existing::Replace => temp.persist(path),
+        Existing::Refuse => temp.persist_noclobber(path),
+    };
+    placed.map_err(|e| SaveError::io(format!("moving {shown} to {}", path.display()), e.error))?;
+    // Make the rename durable; not every platform can open a folder, which is harmless.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(value)
+}
+
+/// Removes the temporary files named `<prefix>…pt-tmp` in `dir` whose writer is gone (their
+/// lock can be taken). Best effort: a file that cannot be inspected is left alone.
+fn sweep_stale(dir: &Path, prefix: &OsStr) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = prefix.as_encoded_bytes();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let bytes = name.as_encoded_bytes();
+        if !(bytes.starts_with(prefix) && bytes.ends_with(TEMP_SUFFIX.as_bytes())) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = OpenOptions::new().read(true).open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            let _ = fs::remove_file(&path);
         }
     }
 }
 
 /// Saves `value` to `path` as `torch.save` does, so `torch.load(path, weights_only=True)`
-/// reads it. The file is written to a temporary file in the same directory, synced, then
-/// renamed over `path`: `path` is never left truncated.
+/// reads it. Written through [`write_atomically`]: `path` is never left truncated.
 ///
 /// # Errors
 /// [`SaveError::InvalidFileName`] for a path whose record folder would be empty;
@@ -119,41 +202,11 @@ pub fn save_with(
         None => record_prefix_for(path)?,
     };
     let pickled = pickle(value, &opts.registry, opts.max_nesting)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| SaveError::InvalidFileName(path.display().to_string()))?;
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mut temp = TempFile {
-        path: dir.join(format!(".{name}.{}.{n}.tmp", std::process::id())),
-        armed: true,
-    };
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp.path)
-        .map_err(|e| SaveError::io(format!("creating {}", temp.path.display()), e))?;
-    let out = BufWriter::with_capacity(1 << 20, file);
-    let out = write_archive(&pickled, &prefix, out, 0, opts)
-        .map_err(|e| SaveError::io(format!("writing {}", temp.path.display()), e))?;
-    let file: File = out
-        .into_inner()
-        .map_err(|e| SaveError::io(format!("writing {}", temp.path.display()), e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| SaveError::io(format!("syncing {}", temp.path.display()), e))?;
-    drop(file);
-    fs::rename(&temp.path, path)
-        .map_err(|e| SaveError::io(format!("renaming to {}", path.display()), e))?;
-    temp.armed = false;
-    // Make the rename durable; not every platform can open a directory, which is harmless.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    write_atomically(path, Existing::Replace, |out| {
+        write_archive(&pickled, &prefix, out, 0, opts)
+            .map_err(|e| SaveError::io(format!("writing {}", path.display()), e))?;
+        Ok(())
+    })
 }
 
 /// Writes `value` as a checkpoint into `writer` (record folder `archive`, as PyTorch uses for
@@ -167,6 +220,26 @@ pub fn save_writer<W: Write + Seek>(value: &Value, mut writer: W) -> Result<W, S
         .stream_position()
         .map_err(|e| SaveError::io("finding the writer's position", e))?;
     write_archive(&pickled, "archive", writer, start, &SaveOptions::default())
+        .map_err(|e| SaveError::io("writing the archive", e))
+}
+
+/// [`save_writer`] with options: the record folder is `opts.prefix` (default `archive`).
+/// With [`write_atomically`], a file of any name can be written with the folder
+/// [`record_prefix_for`] its final path.
+///
+/// # Errors
+/// As [`save_writer`].
+pub fn save_writer_with<W: Write + Seek>(
+    value: &Value,
+    mut writer: W,
+    opts: &SaveOptions,
+) -> Result<W, SaveError> {
+    let pickled = pickle(value, &opts.registry, opts.max_nesting)?;
+    let start = writer
+        .stream_position()
+        .map_err(|e| SaveError::io("finding the writer's position", e))?;
+    let prefix = opts.prefix.as_deref().unwrap_or("archive");
+    write_archive(&pickled, prefix, writer, start, opts)
         .map_err(|e| SaveError::io("writing the archive", e))
 }
 
@@ -217,5 +290,52 @@ mod tests {
         let id = serialization_id([("a/data.pkl", 5u32)].into_iter());
         assert_eq!(id.len(), 40);
         assert!(id.bytes().all(|b| b.is_ascii_digit()));
+    }
+
+    fn temps(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(TEMP_SUFFIX))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn atomic_writes_replace_refuse_and_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.pt");
+        let put = |bytes: &'static [u8], existing| {
+            write_atomically(&path, existing, |w| {
+                w.write_all(bytes)
+                    .map_err(|e| SaveError::io("test write", e))
+            })
+        };
+        put(b"old", Existing::Replace).unwrap();
+        let e = put(b"new", Existing::Refuse).unwrap_err();
+        assert!(
+            matches!(&e, SaveError::Io { source, .. } if source.kind() == io::ErrorKind::AlreadyExists)
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        // A failing writer leaves the destination and no temporary file behind.
+        let failed: Result<(), SaveError> = write_atomically(&path, Existing::Replace, |w| {
+            w.write_all(b"partial").unwrap();
+            Err(SaveError::InvalidFileName("stop".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert!(temps(dir.path()).is_empty());
+        // A temporary file left by a killed writer (no lock held) goes with the next save; a
+        // locked one (a live writer) stays.
+        let stale = dir.path().join(".w.pt.abc123.pt-tmp");
+        fs::write(&stale, b"junk").unwrap();
+        let live = dir.path().join(".w.pt.live00.pt-tmp");
+        let held = File::create(&live).unwrap();
+        held.lock().unwrap();
+        put(b"new", Existing::Replace).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(temps(dir.path()), vec![".w.pt.live00.pt-tmp".to_owned()]);
+        drop(held);
     }
 }

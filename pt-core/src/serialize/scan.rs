@@ -14,9 +14,10 @@ use super::error::{LoadError, Location};
 use super::limits::Limits;
 use super::loaded::Format;
 use super::options::UnpicklerMode;
+use super::pickle::opcodes::{self, *};
 use super::pickle::resolve;
 use super::source::{FileSource, SliceSource, Source};
-use super::zip_read::ZipArchive;
+use super::zip::read::ZipArchive;
 
 /// A global referenced by `GLOBAL`, `STACK_GLOBAL` or `INST`, and the loader's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,95 +249,6 @@ impl<R: BufRead> BufRead for Counted<R> {
     }
 }
 
-/// How an opcode's argument is laid out.
-#[derive(Clone, Copy)]
-enum Arg {
-    None,
-    Fixed(usize),
-    /// A little-endian length of this many bytes, then that many bytes.
-    Counted(usize),
-    /// One text line.
-    Line,
-    /// Two text lines (`GLOBAL`, `INST`).
-    TwoLines,
-}
-
-/// Name and argument layout of every opcode of pickle protocols 0 to 5.
-fn opcode(op: u8) -> Option<(&'static str, Arg)> {
-    use Arg::{Counted as C, Fixed as F, Line as L, None as N, TwoLines as T};
-    Some(match op {
-        b'(' => ("MARK", N),
-        b'.' => ("STOP", N),
-        b'0' => ("POP", N),
-        b'1' => ("POP_MARK", N),
-        b'2' => ("DUP", N),
-        b'F' => ("FLOAT", L),
-        b'I' => ("INT", L),
-        b'J' => ("BININT", F(4)),
-        b'K' => ("BININT1", F(1)),
-        b'L' => ("LONG", L),
-        b'M' => ("BININT2", F(2)),
-        b'N' => ("NONE", N),
-        b'P' => ("PERSID", L),
-        b'Q' => ("BINPERSID", N),
-        b'R' => ("REDUCE", N),
-        b'S' => ("STRING", L),
-        b'T' => ("BINSTRING", C(4)),
-        b'U' => ("SHORT_BINSTRING", C(1)),
-        b'V' => ("UNICODE", L),
-        b'X' => ("BINUNICODE", C(4)),
-        b'a' => ("APPEND", N),
-        b'b' => ("BUILD", N),
-        b'c' => ("GLOBAL", T),
-        b'd' => ("DICT", N),
-        b'}' => ("EMPTY_DICT", N),
-        b'e' => ("APPENDS", N),
-        b'g' => ("GET", L),
-        b'h' => ("BINGET", F(1)),
-        b'i' => ("INST", T),
-        b'j' => ("LONG_BINGET", F(4)),
-        b'l' => ("LIST", N),
-        b']' => ("EMPTY_LIST", N),
-        b'o' => ("OBJ", N),
-        b'p' => ("PUT", L),
-        b'q' => ("BINPUT", F(1)),
-        b'r' => ("LONG_BINPUT", F(4)),
-        b's' => ("SETITEM", N),
-        b't' => ("TUPLE", N),
-        b')' => ("EMPTY_TUPLE", N),
-        b'u' => ("SETITEMS", N),
-        b'G' => ("BINFLOAT", F(8)),
-        0x80 => ("PROTO", F(1)),
-        0x81 => ("NEWOBJ", N),
-        0x82 => ("EXT1", F(1)),
-        0x83 => ("EXT2", F(2)),
-        0x84 => ("EXT4", F(4)),
-        0x85 => ("TUPLE1", N),
-        0x86 => ("TUPLE2", N),
-        0x87 => ("TUPLE3", N),
-        0x88 => ("NEWTRUE", N),
-        0x89 => ("NEWFALSE", N),
-        0x8a => ("LONG1", C(1)),
-        0x8b => ("LONG4", C(4)),
-        b'B' => ("BINBYTES", C(4)),
-        b'C' => ("SHORT_BINBYTES", C(1)),
-        0x8c => ("SHORT_BINUNICODE", C(1)),
-        0x8d => ("BINUNICODE8", C(8)),
-        0x8e => ("BINBYTES8", C(8)),
-        0x8f => ("EMPTY_SET", N),
-        0x90 => ("ADDITEMS", N),
-        0x91 => ("FROZENSET", N),
-        0x92 => ("NEWOBJ_EX", N),
-        0x93 => ("STACK_GLOBAL", N),
-        0x94 => ("MEMOIZE", N),
-        0x95 => ("FRAME", F(8)),
-        0x96 => ("BYTEARRAY8", C(8)),
-        0x97 => ("NEXT_BUFFER", N),
-        0x98 => ("READONLY_BUFFER", N),
-        _ => return None,
-    })
-}
-
 /// Strings longer than this are skipped, not kept: no module or class name is that long,
 /// and a `STACK_GLOBAL` over a skipped string is reported as unresolved (unsafe).
 const MAX_KEPT_STRING: u64 = 4096;
@@ -391,7 +303,7 @@ fn scan_pickle<R: BufRead>(
     loop {
         let at = pos;
         let op = read_fixed::<1, R>(r, &mut pos)?[0];
-        let (op_name, arg) = opcode(op).ok_or_else(|| {
+        let (op_name, arg) = opcodes::info(op).ok_or_else(|| {
             LoadError::format(
                 format!("unknown pickle opcode 0x{op:02x}"),
                 Location::at(at),
@@ -407,17 +319,19 @@ fn scan_pickle<R: BufRead>(
                 read_exact(r, b, &mut pos, at)?;
                 let v = u64::from_le_bytes(buf);
                 match op {
-                    0x80 => {
+                    PROTO => {
                         out.protocol = Some(out.protocol.map_or(buf[0], |p| p.max(buf[0])));
                         pushed = None;
                     }
-                    b'q' | b'r' => {
+                    BINPUT | LONG_BINPUT => {
                         strings.put(v);
                         pushed = None;
                     }
-                    b'h' | b'j' => pushed = Some(strings.memo.get(&v).cloned()),
-                    0x95 => pushed = None,
-                    0x82..=0x84 => out.unresolved.push(format!("copyreg extension code {v}")),
+                    BINGET | LONG_BINGET => pushed = Some(strings.memo.get(&v).cloned()),
+                    FRAME => pushed = None,
+                    EXT1 | EXT2 | EXT4 => {
+                        out.unresolved.push(format!("copyreg extension code {v}"))
+                    }
                     _ => {}
                 }
             }
@@ -427,14 +341,17 @@ fn scan_pickle<R: BufRead>(
                 read_exact(r, b, &mut pos, at)?;
                 // BINSTRING and LONG4 lengths are signed; a negative one is corrupt.
                 let len = u64::from_le_bytes(buf);
-                let negative = width == 4 && matches!(op, b'T' | 0x8b) && len >= 1 << 31;
+                let negative = width == 4 && matches!(op, BINSTRING | LONG4) && len >= 1 << 31;
                 if negative {
                     return Err(LoadError::format(
                         format!("{op_name} has a negative length"),
                         Location::at(at),
                     ));
                 }
-                let is_text = matches!(op, b'T' | b'U' | b'X' | 0x8c | 0x8d);
+                let is_text = matches!(
+                    op,
+                    BINSTRING | SHORT_BINSTRING | BINUNICODE | SHORT_BINUNICODE | BINUNICODE8
+                );
                 if is_text && len <= MAX_KEPT_STRING {
                     let mut s = vec![0u8; usize::try_from(len).unwrap_or(0)];
                     read_exact(r, &mut s, &mut pos, at)?;
@@ -446,17 +363,17 @@ fn scan_pickle<R: BufRead>(
             Arg::Line => {
                 let line = read_line(r, &mut pos, at)?;
                 match op {
-                    b'p' => {
+                    PUT => {
                         if let Some(i) = parse_index(&line) {
                             strings.put(i);
                         }
                         pushed = None;
                     }
-                    b'g' => {
+                    GET => {
                         pushed =
                             Some(parse_index(&line).and_then(|i| strings.memo.get(&i).cloned()))
                     }
-                    b'S' | b'V' => {
+                    STRING | UNICODE => {
                         let t = String::from_utf8_lossy(&line);
                         let t = t.trim_matches(|c| c == '\'' || c == '"');
                         pushed = Some(Some(t.to_owned()));
@@ -473,12 +390,12 @@ fn scan_pickle<R: BufRead>(
             }
         }
         match op {
-            0x94 => {
+            MEMOIZE => {
                 strings.put(strings.next_memo);
                 strings.next_memo += 1;
                 pushed = None;
             }
-            0x93 => {
+            STACK_GLOBAL => {
                 let [module, gname] = std::mem::take(&mut strings.recent);
                 match (module, gname) {
                     (Some(m), Some(n)) => record_global(&mut out, m, n, torchscript, at),
@@ -492,7 +409,7 @@ fn scan_pickle<R: BufRead>(
         if let Some(p) = pushed {
             strings.push(p);
         }
-        if op == b'.' {
+        if op == STOP {
             out.len = pos;
             return Ok(out);
         }

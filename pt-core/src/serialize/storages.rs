@@ -4,13 +4,13 @@
 use std::hash::BuildHasher;
 
 use super::error::{LoadError, Location};
-use super::fast_hash::{FastMap, FastState};
 use super::limits::Limits;
 use super::loaded::StorageInfo;
 use super::options::{LoadOptions, MapLocation, StorageTag};
 use super::pickle::{PidRequest, StorageRef};
 use crate::dtype::DType;
 use crate::storage::Storage;
+use foldhash::{HashMap as FastMap, fast::RandomState as FastState};
 
 /// The end of a hash chain.
 const NONE: usize = usize::MAX;

@@ -12,6 +12,7 @@ use super::globals::{Global, resolve};
 use super::input::Input;
 use super::memo::Memo;
 use super::numbers::{Int, decimal_int, long_int, parse_float};
+use super::opcodes::{self, *};
 use crate::dtype::DType;
 use crate::serialize::error::{LoadError, Location};
 use crate::serialize::limits::Limits;
@@ -378,11 +379,11 @@ impl<'p> Machine<'p> {
             )?;
             let op = input.byte()?;
             match op {
-                b'.' => {
+                STOP => {
                     // STOP: Python returns the top and ignores anything left below it.
                     return self.pop();
                 }
-                b'(' => {
+                MARK => {
                     Limits::check(
                         "max_stack_depth",
                         self.marks.len() as u64 + 1,
@@ -391,47 +392,47 @@ impl<'p> Machine<'p> {
                     )?;
                     self.marks.push(self.stack.len());
                 }
-                b'0' => {
+                POP => {
                     if self.stack.len() > self.frame_base() {
                         self.pop()?;
                     } else {
                         self.pop_mark()?;
                     }
                 }
-                b'1' => {
+                POP_MARK => {
                     self.pop_mark()?;
                 }
-                b'2' => {
+                DUP => {
                     let t = self.top()?;
                     self.push(t)?;
                 }
-                b'N' => self.push_new(Node::None)?,
-                0x88 => self.push_new(Node::Bool(true))?,
-                0x89 => self.push_new(Node::Bool(false))?,
-                b'J' => {
+                NONE => self.push_new(Node::None)?,
+                NEWTRUE => self.push_new(Node::Bool(true))?,
+                NEWFALSE => self.push_new(Node::Bool(false))?,
+                BININT => {
                     let v = i32::from_le_bytes(input.array()?);
                     self.push_new(Node::Int(i64::from(v)))?;
                 }
-                b'K' => {
+                BININT1 => {
                     let v = input.byte()?;
                     self.push_new(Node::Int(i64::from(v)))?;
                 }
-                b'M' => {
+                BININT2 => {
                     let v = u16::from_le_bytes(input.array()?);
                     self.push_new(Node::Int(i64::from(v)))?;
                 }
-                0x8a => {
+                LONG1 => {
                     let n = u64::from(input.byte()?);
                     let b = self.counted(input, n)?.into_owned();
                     self.push_int(long_int(&b))?;
                 }
-                0x8b => {
+                LONG4 => {
                     let n = i32::from_le_bytes(input.array()?);
                     let n = u64::try_from(n).map_err(|_| bad(at, "LONG4 with negative length"))?;
                     let b = self.counted(input, n)?.into_owned();
                     self.push_int(long_int(&b))?;
                 }
-                b'I' => {
+                INT => {
                     let s = self.line_str(input)?;
                     match s.as_str() {
                         "01" => self.push_new(Node::Bool(true))?,
@@ -443,57 +444,57 @@ impl<'p> Machine<'p> {
                         }
                     }
                 }
-                b'L' => {
+                LONG => {
                     let s = self.line_str(input)?;
                     let t = s.strip_suffix('L').unwrap_or(&s);
                     let i = decimal_int(t).ok_or_else(|| bad(at, format!("bad LONG {s:?}")))?;
                     self.push_int(i)?;
                 }
-                b'G' => {
+                BINFLOAT => {
                     let v = f64::from_be_bytes(input.array()?);
                     self.push_new(Node::Float(v))?;
                 }
-                b'F' => {
+                FLOAT => {
                     let s = self.line_str(input)?;
                     let v =
                         parse_float(s.trim()).ok_or_else(|| bad(at, format!("bad FLOAT {s:?}")))?;
                     self.push_new(Node::Float(v))?;
                 }
-                b'X' => {
+                BINUNICODE => {
                     let n = u32::from_le_bytes(input.array()?);
                     let s = self.text(input, u64::from(n))?;
                     self.push_new(Node::Str(s.into()))?;
                 }
-                0x8c => {
+                SHORT_BINUNICODE => {
                     let n = input.byte()?;
                     let s = self.text(input, u64::from(n))?;
                     self.push_new(Node::Str(s.into()))?;
                 }
-                0x8d => {
+                BINUNICODE8 => {
                     let n = u64::from_le_bytes(input.array()?);
                     let s = self.text(input, n)?;
                     self.push_new(Node::Str(s.into()))?;
                 }
                 // Python 2 `str`: torch.load decodes it as UTF-8.
-                b'T' => {
+                BINSTRING => {
                     let n = i32::from_le_bytes(input.array()?);
                     let n = u64::try_from(n).map_err(|_| bad(at, "negative BINSTRING length"))?;
                     let s = self.text(input, n)?;
                     self.push_new(Node::Str(s.into()))?;
                 }
-                b'U' => {
+                SHORT_BINSTRING => {
                     let n = input.byte()?;
                     let s = self.text(input, u64::from(n))?;
                     self.push_new(Node::Str(s.into()))?;
                 }
-                b'B' | b'C' | 0x8e | 0x96 => {
+                BINBYTES | SHORT_BINBYTES | BINBYTES8 | BYTEARRAY8 => {
                     let n = match op {
-                        b'B' => u64::from(u32::from_le_bytes(input.array()?)),
-                        b'C' => u64::from(input.byte()?),
+                        BINBYTES => u64::from(u32::from_le_bytes(input.array()?)),
+                        SHORT_BINBYTES => u64::from(input.byte()?),
                         _ => u64::from_le_bytes(input.array()?),
                     };
                     let b = self.counted(input, n)?.into_owned();
-                    let v = if op == 0x96 {
+                    let v = if op == BYTEARRAY8 {
                         Value::ByteArray(b)
                     } else {
                         Value::Bytes(b)
@@ -501,15 +502,15 @@ impl<'p> Machine<'p> {
                     let id = self.new_value(v)?;
                     self.push(id)?;
                 }
-                b')' => self.push_new(Node::Tuple(Span::EMPTY))?,
-                b']' => self.push_new(Node::List(Vec::new()))?,
-                b'}' => self.push_new(Node::Dict(Box::new(DictNode {
+                EMPTY_TUPLE => self.push_new(Node::Tuple(Span::EMPTY))?,
+                EMPTY_LIST => self.push_new(Node::List(Vec::new()))?,
+                EMPTY_DICT => self.push_new(Node::Dict(Box::new(DictNode {
                     kind: DictKind::Plain,
                     items: Vec::new(),
                     state: None,
                 })))?,
-                0x8f => self.push_new(Node::Set(Vec::new()))?,
-                b't' => {
+                EMPTY_SET => self.push_new(Node::Set(Vec::new()))?,
+                TUPLE => {
                     let base = self
                         .marks
                         .pop()
@@ -517,15 +518,15 @@ impl<'p> Machine<'p> {
                     let span = self.tuple_from_stack(base)?;
                     self.push_new(Node::Tuple(span))?;
                 }
-                b'l' => {
+                LIST => {
                     let items = self.pop_mark()?;
                     self.push_new(Node::List(items))?;
                 }
-                0x91 => {
+                FROZENSET => {
                     let items = self.pop_mark()?;
                     self.push_new(Node::Set(items))?;
                 }
-                b'd' => {
+                DICT => {
                     let items = self.pop_mark()?;
                     let pairs = pairs(&items).ok_or_else(|| bad(at, "odd number of items"))?;
                     self.push_new(Node::Dict(Box::new(DictNode {
@@ -534,25 +535,25 @@ impl<'p> Machine<'p> {
                         state: None,
                     })))?;
                 }
-                0x85..=0x87 => {
-                    let n = usize::from(op - 0x84);
+                TUPLE1..=TUPLE3 => {
+                    let n = usize::from(op - TUPLE1) + 1;
                     if self.stack.len() < self.frame_base() + n {
                         return Err(bad(at, "stack underflow"));
                     }
                     let span = self.tuple_from_stack(self.stack.len() - n)?;
                     self.push_new(Node::Tuple(span))?;
                 }
-                b'a' => {
+                APPEND => {
                     let item = self.pop()?;
                     let target = self.top()?;
                     self.append(target, vec![item])?;
                 }
-                b'e' => {
+                APPENDS => {
                     let items = self.pop_mark()?;
                     let target = self.top()?;
                     self.append(target, items)?;
                 }
-                0x90 => {
+                ADDITEMS => {
                     let items = self.pop_mark()?;
                     let target = self.top()?;
                     match self.node_mut(target)? {
@@ -560,54 +561,54 @@ impl<'p> Machine<'p> {
                         _ => return Err(bad(at, "ADDITEMS onto something that is not a set")),
                     }
                 }
-                b's' => {
+                SETITEM => {
                     let v = self.pop()?;
                     let k = self.pop()?;
                     let target = self.top()?;
                     self.set_items(target, vec![(k, v)])?;
                 }
-                b'u' => {
+                SETITEMS => {
                     let items = self.pop_mark()?;
                     let pairs =
                         pairs(&items).ok_or_else(|| bad(at, "SETITEMS with an odd count"))?;
                     let target = self.top()?;
                     self.set_items(target, pairs)?;
                 }
-                b'p' => {
+                PUT => {
                     let i = self.line_u32(input)?;
                     self.memo_put(i)?;
                 }
-                b'q' => {
+                BINPUT => {
                     let i = input.byte()?;
                     self.memo_put(u32::from(i))?;
                 }
-                b'r' => {
+                LONG_BINPUT => {
                     let i = u32::from_le_bytes(input.array()?);
                     self.memo_put(i)?;
                 }
-                0x94 => {
+                MEMOIZE => {
                     let i = u32::try_from(self.memo.len()).map_err(|_| bad(at, "memo full"))?;
                     self.memo_put(i)?;
                 }
-                b'g' => {
+                GET => {
                     let i = self.line_u32(input)?;
                     self.memo_get(i)?;
                 }
-                b'h' => {
+                BINGET => {
                     let i = input.byte()?;
                     self.memo_get(u32::from(i))?;
                 }
-                b'j' => {
+                LONG_BINGET => {
                     let i = u32::from_le_bytes(input.array()?);
                     self.memo_get(i)?;
                 }
-                b'c' => {
+                GLOBAL => {
                     let module = self.line_str(input)?;
                     let name = self.line_str(input)?;
                     let g = resolve(&module, &name, self.mode, self.torchscript, at)?;
                     self.push_new(Node::Global(Box::new(g)))?;
                 }
-                0x93 => {
+                STACK_GLOBAL => {
                     let name = self.pop()?;
                     let module = self.pop()?;
                     let (Node::Str(m), Node::Str(n)) = (self.node(module)?, self.node(name)?)
@@ -617,19 +618,19 @@ impl<'p> Machine<'p> {
                     let g = resolve(m, n, self.mode, self.torchscript, at)?;
                     self.push_new(Node::Global(Box::new(g)))?;
                 }
-                b'R' => {
+                REDUCE => {
                     let args = self.pop()?;
                     let func = self.pop()?;
                     let id = self.reduce(func, args)?;
                     self.push(id)?;
                 }
-                0x81 => {
+                NEWOBJ => {
                     let args = self.pop()?;
                     let cls = self.pop()?;
                     let id = self.new_object(cls, args)?;
                     self.push(id)?;
                 }
-                0x92 => {
+                NEWOBJ_EX => {
                     let kwargs = self.pop()?;
                     let args = self.pop()?;
                     let cls = self.pop()?;
@@ -642,17 +643,17 @@ impl<'p> Machine<'p> {
                     let id = self.new_object(cls, args)?;
                     self.push(id)?;
                 }
-                b'b' => {
+                BUILD => {
                     let state = self.pop()?;
                     let inst = self.top()?;
                     self.build(inst, state)?;
                 }
-                b'Q' => {
+                BINPERSID => {
                     let pid = self.pop()?;
                     let id = self.persistent_load(pid)?;
                     self.push(id)?;
                 }
-                0x80 => {
+                PROTO => {
                     let proto = input.byte()?;
                     if proto > 5 {
                         return Err(LoadError::unsupported(
@@ -661,7 +662,7 @@ impl<'p> Machine<'p> {
                         ));
                     }
                 }
-                0x95 => {
+                FRAME => {
                     // FRAME only announces how many bytes follow; the data is read as usual.
                     let n = u64::from_le_bytes(input.array()?);
                     if n > input.remaining() {
@@ -670,7 +671,7 @@ impl<'p> Machine<'p> {
                 }
                 _ => {
                     return Err(LoadError::unsupported(
-                        format!("pickle opcode {}", opcode_name(op)),
+                        format!("pickle opcode {}", opcodes::describe(op)),
                         Location::at(at),
                     ));
                 }
@@ -704,21 +705,4 @@ fn pairs(items: &[Id]) -> Option<Vec<(Id, Id)>> {
         return None;
     }
     Some(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
-}
-
-fn opcode_name(op: u8) -> String {
-    let name = match op {
-        b'P' => "PERSID",
-        b'S' => "STRING",
-        b'V' => "UNICODE",
-        b'i' => "INST",
-        b'o' => "OBJ",
-        0x82 => "EXT1",
-        0x83 => "EXT2",
-        0x84 => "EXT4",
-        0x97 => "NEXT_BUFFER",
-        0x98 => "READONLY_BUFFER",
-        _ => return format!("0x{op:02x} (unknown)"),
-    };
-    format!("{name} (0x{op:02x})")
 }

@@ -8,6 +8,7 @@ mod machine;
 mod memo;
 mod numbers;
 mod numpy;
+pub(crate) mod opcodes;
 mod persistent;
 mod rebuild;
 mod reduce;

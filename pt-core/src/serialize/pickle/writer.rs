@@ -3,13 +3,14 @@
 //! 1000-item `APPENDS`/`SETITEMS` batches, big-endian `BINFLOAT`, `LONG1` for big ints,
 //! `_codecs.encode` for bytes, `__builtin__` names, and persistent ids for storages.
 
+use super::opcodes::*;
 use crate::dtype::DType;
 use crate::serialize::error::SaveError;
-use crate::serialize::fast_hash::FastMap;
 use crate::serialize::options::LocationRegistry;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use crate::value::{Dict, DictKind, Key, Value};
+use foldhash::HashMap;
 
 const BATCH: usize = 1000;
 
@@ -34,10 +35,10 @@ pub(crate) struct Pickled {
 struct Pickler<'r> {
     out: Vec<u8>,
     memo_next: u32,
-    globals: FastMap<(&'static str, &'static str), u32>,
-    strings: FastMap<String, u32>,
+    globals: HashMap<(&'static str, &'static str), u32>,
+    strings: HashMap<String, u32>,
     storages: Vec<StorageEntry>,
-    by_storage: FastMap<usize, usize>,
+    by_storage: HashMap<usize, usize>,
     registry: &'r LocationRegistry,
     max_nesting: usize,
     path: Vec<String>,
@@ -54,18 +55,18 @@ pub(crate) fn pickle(
     max_nesting: usize,
 ) -> Result<Pickled, SaveError> {
     let mut p = Pickler {
-        out: vec![0x80, 2],
+        out: vec![PROTO, 2],
         memo_next: 0,
-        globals: FastMap::default(),
-        strings: FastMap::default(),
+        globals: HashMap::default(),
+        strings: HashMap::default(),
         storages: Vec::new(),
-        by_storage: FastMap::default(),
+        by_storage: HashMap::default(),
         registry,
         max_nesting,
         path: Vec::new(),
     };
     p.save(value, 0)?;
-    p.out.push(b'.');
+    p.out.push(STOP);
     Ok(Pickled {
         data: p.out,
         storages: p.storages,
@@ -87,9 +88,9 @@ impl Pickler<'_> {
     fn memoize(&mut self) -> u32 {
         let i = self.memo_next;
         if i < 256 {
-            self.out.extend_from_slice(&[b'q', i as u8]);
+            self.out.extend_from_slice(&[BINPUT, i as u8]);
         } else {
-            self.out.push(b'r');
+            self.out.push(LONG_BINPUT);
             self.out.extend_from_slice(&i.to_le_bytes());
         }
         self.memo_next += 1;
@@ -98,9 +99,9 @@ impl Pickler<'_> {
 
     fn get(&mut self, i: u32) {
         if i < 256 {
-            self.out.extend_from_slice(&[b'h', i as u8]);
+            self.out.extend_from_slice(&[BINGET, i as u8]);
         } else {
-            self.out.push(b'j');
+            self.out.push(LONG_BINGET);
             self.out.extend_from_slice(&i.to_le_bytes());
         }
     }
@@ -110,7 +111,7 @@ impl Pickler<'_> {
             self.get(i);
             return;
         }
-        self.out.push(b'c');
+        self.out.push(GLOBAL);
         self.out.extend_from_slice(module.as_bytes());
         self.out.push(b'\n');
         self.out.extend_from_slice(name.as_bytes());
@@ -124,7 +125,7 @@ impl Pickler<'_> {
             self.get(i);
             return;
         }
-        self.out.push(b'X');
+        self.out.push(BINUNICODE);
         self.out.extend_from_slice(&(s.len() as u32).to_le_bytes());
         self.out.extend_from_slice(s.as_bytes());
         let i = self.memoize();
@@ -133,12 +134,12 @@ impl Pickler<'_> {
 
     fn int(&mut self, v: i64) {
         if (0..=0xFF).contains(&v) {
-            self.out.extend_from_slice(&[b'K', v as u8]);
+            self.out.extend_from_slice(&[BININT1, v as u8]);
         } else if (0..=0xFFFF).contains(&v) {
-            self.out.push(b'M');
+            self.out.push(BININT2);
             self.out.extend_from_slice(&(v as u16).to_le_bytes());
         } else if let Ok(i) = i32::try_from(v) {
-            self.out.push(b'J');
+            self.out.push(BININT);
             self.out.extend_from_slice(&i.to_le_bytes());
         } else {
             self.long(&minimal_long(&v.to_le_bytes()));
@@ -147,9 +148,9 @@ impl Pickler<'_> {
 
     fn long(&mut self, bytes: &[u8]) {
         if let Ok(n) = u8::try_from(bytes.len()) {
-            self.out.extend_from_slice(&[0x8a, n]);
+            self.out.extend_from_slice(&[LONG1, n]);
         } else {
-            self.out.push(0x8b);
+            self.out.push(LONG4);
             self.out
                 .extend_from_slice(&(bytes.len() as u32).to_le_bytes());
         }
@@ -157,12 +158,12 @@ impl Pickler<'_> {
     }
 
     fn float(&mut self, f: f64) {
-        self.out.push(b'G');
+        self.out.push(BINFLOAT);
         self.out.extend_from_slice(&f.to_be_bytes());
     }
 
     fn bool(&mut self, b: bool) {
-        self.out.push(if b { 0x88 } else { 0x89 });
+        self.out.push(if b { NEWTRUE } else { NEWFALSE });
     }
 
     /// `bytes` as Python 3 pickles them at protocol 2: `_codecs.encode(latin1_text, 'latin1')`.
@@ -171,9 +172,9 @@ impl Pickler<'_> {
         let text: String = b.iter().map(|&c| char::from(c)).collect();
         self.string(&text);
         self.string("latin1");
-        self.out.push(0x86);
+        self.out.push(TUPLE2);
         self.memoize();
-        self.out.push(b'R');
+        self.out.push(REDUCE);
         self.memoize();
     }
 
@@ -191,7 +192,7 @@ impl Pickler<'_> {
         self.check_depth(depth)?;
         let d = depth + 1;
         match v {
-            Value::None => self.out.push(b'N'),
+            Value::None => self.out.push(NONE),
             Value::Bool(b) => self.bool(*b),
             Value::Int(i) => self.int(*i),
             Value::BigInt(b) => self.long(&minimal_long(b)),
@@ -200,9 +201,9 @@ impl Pickler<'_> {
                 self.global("__builtin__", "complex");
                 self.float(c.re);
                 self.float(c.im);
-                self.out.push(0x86);
+                self.out.push(TUPLE2);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::Str(s) => self.string(s),
@@ -210,13 +211,13 @@ impl Pickler<'_> {
             Value::ByteArray(b) => {
                 self.global("__builtin__", "bytearray");
                 self.bytes(b);
-                self.out.push(0x85);
+                self.out.push(TUPLE1);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::List(items) => {
-                self.out.push(b']');
+                self.out.push(EMPTY_LIST);
                 self.memoize();
                 self.appends(items, d)?;
             }
@@ -228,12 +229,12 @@ impl Pickler<'_> {
             })?,
             Value::Set(items) => {
                 self.global("__builtin__", "set");
-                self.out.push(b']');
+                self.out.push(EMPTY_LIST);
                 self.memoize();
                 self.appends(items, d)?;
-                self.out.push(0x85);
+                self.out.push(TUPLE1);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::Dict(dict) => self.dict(dict, d)?,
@@ -243,9 +244,9 @@ impl Pickler<'_> {
                 self.tensor(t, false)?;
                 self.bool(t.requires_grad());
                 self.empty_ordered_dict_open();
-                self.out.push(0x87);
+                self.out.push(TUPLE3);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::Size(dims) => {
@@ -254,9 +255,9 @@ impl Pickler<'_> {
                     p.int(dims.get(i).copied().unwrap_or(0));
                     Ok(())
                 })?;
-                self.out.push(0x85);
+                self.out.push(TUPLE1);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::DType(dt) => self.global("torch", dt.name()),
@@ -266,15 +267,15 @@ impl Pickler<'_> {
                     Some((ty, Ok(index))) => {
                         self.string(ty);
                         self.int(index);
-                        self.out.push(0x86);
+                        self.out.push(TUPLE2);
                     }
                     _ => {
                         self.string(name);
-                        self.out.push(0x85);
+                        self.out.push(TUPLE1);
                     }
                 }
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
             }
             Value::Object(o) => {
@@ -294,20 +295,20 @@ impl Pickler<'_> {
         mut item: impl FnMut(&mut Self, usize) -> Result<(), SaveError>,
     ) -> Result<(), SaveError> {
         if n == 0 {
-            self.out.push(b')');
+            self.out.push(EMPTY_TUPLE);
             return Ok(());
         }
         if n > 3 {
-            self.out.push(b'(');
+            self.out.push(MARK);
         }
         for i in 0..n {
             item(self, i)?;
         }
         self.out.push(match n {
-            1 => 0x85,
-            2 => 0x86,
-            3 => 0x87,
-            _ => b't',
+            1 => TUPLE1,
+            2 => TUPLE2,
+            3 => TUPLE3,
+            _ => TUPLE,
         });
         self.memoize();
         Ok(())
@@ -317,7 +318,7 @@ impl Pickler<'_> {
         let mut index = 0usize;
         for chunk in items.chunks(BATCH) {
             if chunk.len() > 1 {
-                self.out.push(b'(');
+                self.out.push(MARK);
             }
             for x in chunk {
                 self.path.push(index.to_string());
@@ -325,7 +326,8 @@ impl Pickler<'_> {
                 self.path.pop();
                 index += 1;
             }
-            self.out.push(if chunk.len() > 1 { b'e' } else { b'a' });
+            self.out
+                .push(if chunk.len() > 1 { APPENDS } else { APPEND });
         }
         Ok(())
     }
@@ -339,12 +341,12 @@ impl Pickler<'_> {
             }
             DictKind::Counter => {
                 self.global("collections", "Counter");
-                self.out.push(b'}');
+                self.out.push(EMPTY_DICT);
                 self.memoize();
                 self.setitems(dict.items.iter(), depth)?;
-                self.out.push(0x85);
+                self.out.push(TUPLE1);
                 self.memoize();
-                self.out.push(b'R');
+                self.out.push(REDUCE);
                 self.memoize();
                 self.state(dict, depth)?;
             }
@@ -354,7 +356,7 @@ impl Pickler<'_> {
                         "attributes on a plain dict (only OrderedDict and Counter carry them)",
                     ));
                 }
-                self.out.push(b'}');
+                self.out.push(EMPTY_DICT);
                 self.memoize();
                 self.setitems(dict.items.iter(), depth)?;
             }
@@ -367,11 +369,11 @@ impl Pickler<'_> {
         if dict.attrs.is_empty() {
             return Ok(());
         }
-        self.out.push(b'}');
+        self.out.push(EMPTY_DICT);
         self.memoize();
         let keys: Vec<Key> = dict.attrs.keys().map(|k| Key::Str(k.clone())).collect();
         self.setitems(keys.iter().zip(dict.attrs.values()), depth)?;
-        self.out.push(b'b');
+        self.out.push(BUILD);
         Ok(())
     }
 
@@ -383,7 +385,7 @@ impl Pickler<'_> {
         let items: Vec<_> = items.collect();
         for chunk in items.chunks(BATCH) {
             if chunk.len() > 1 {
-                self.out.push(b'(');
+                self.out.push(MARK);
             }
             for (k, v) in chunk {
                 self.key(k, depth)?;
@@ -391,7 +393,8 @@ impl Pickler<'_> {
                 self.save(v, depth)?;
                 self.path.pop();
             }
-            self.out.push(if chunk.len() > 1 { b'u' } else { b's' });
+            self.out
+                .push(if chunk.len() > 1 { SETITEMS } else { SETITEM });
         }
         Ok(())
     }
@@ -402,7 +405,7 @@ impl Pickler<'_> {
             Key::Str(s) => self.string(s),
             Key::Int(i) => self.int(*i),
             Key::Bool(b) => self.bool(*b),
-            Key::None => self.out.push(b'N'),
+            Key::None => self.out.push(NONE),
             Key::FloatBits(b) => self.float(f64::from_bits(*b)),
             Key::Bytes(b) => self.bytes(b),
             Key::Tuple(items) => {
@@ -417,8 +420,8 @@ impl Pickler<'_> {
 
     fn empty_ordered_dict_open(&mut self) {
         self.global("collections", "OrderedDict");
-        self.out.push(b')');
-        self.out.push(b'R');
+        self.out.push(EMPTY_TUPLE);
+        self.out.push(REDUCE);
         self.memoize();
     }
 
@@ -433,7 +436,7 @@ impl Pickler<'_> {
             "_rebuild_tensor_v3"
         };
         self.global("torch._utils", func);
-        self.out.push(b'(');
+        self.out.push(MARK);
         self.persistent_id(t, legacy)?;
         self.int(t.storage_offset() as i64);
         let shape = t.shape().to_vec();
@@ -451,9 +454,9 @@ impl Pickler<'_> {
         if legacy.is_none() {
             self.global("torch", dtype.name());
         }
-        self.out.push(b't');
+        self.out.push(TUPLE);
         self.memoize();
-        self.out.push(b'R');
+        self.out.push(REDUCE);
         self.memoize();
         Ok(())
     }
@@ -500,7 +503,7 @@ impl Pickler<'_> {
             Some(e) => (e.key.clone(), e.nbytes),
             None => return Err(self.unsupported("storage")),
         };
-        self.out.push(b'(');
+        self.out.push(MARK);
         self.string("storage");
         match legacy {
             Some(class) => self.global("torch", class),
@@ -514,9 +517,9 @@ impl Pickler<'_> {
             nbytes
         };
         self.int(numel as i64);
-        self.out.push(b't');
+        self.out.push(TUPLE);
         self.memoize();
-        self.out.push(b'Q');
+        self.out.push(BINPERSID);
         Ok(())
     }
 }

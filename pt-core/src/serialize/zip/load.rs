@@ -1,19 +1,18 @@
 //! Loading zip checkpoints and TorchScript archives: bookkeeping records, the pickle, and each
 //! storage record read once, straight into its final storage (or mapped, zero-copy).
 
-use std::collections::HashMap;
 use std::fs::File;
 
-use super::error::{LoadError, Location};
-use super::fast_hash::FastMap;
-use super::loaded::{Format, Loaded};
-use super::options::{ByteOrder, LoadOptions};
-use super::pickle::{self, PidRequest, SliceInput, StorageProvider, StorageRef};
-use super::source::{SliceSource, Source};
-use super::storages::{StorageTable, declared_bytes};
-use super::torchscript;
-use super::zip_read::{STORED, ZipArchive};
+use super::read::{STORED, ZipArchive};
+use crate::serialize::error::{LoadError, Location};
+use crate::serialize::loaded::{Format, Loaded};
+use crate::serialize::options::{ByteOrder, LoadOptions};
+use crate::serialize::pickle::{self, PidRequest, SliceInput, StorageProvider, StorageRef};
+use crate::serialize::source::{SliceSource, Source};
+use crate::serialize::storages::{StorageTable, declared_bytes};
+use crate::serialize::torchscript;
 use crate::storage::Storage;
+use foldhash::HashMap;
 
 /// The first bytes of a zip checkpoint.
 pub(crate) const ZIP_MAGIC: &[u8; 4] = b"PK\x03\x04";
@@ -25,7 +24,7 @@ struct Meta {
     swap: bool,
     torchscript: bool,
     pickle: Vec<u8>,
-    code: HashMap<String, String>,
+    code: std::collections::HashMap<String, String>,
 }
 
 fn read_meta<S: Source + ?Sized>(
@@ -99,7 +98,7 @@ fn read_meta<S: Source + ?Sized>(
             )
         })?;
     let torchscript = zip.has("constants.pkl");
-    let mut code = HashMap::new();
+    let mut code = std::collections::HashMap::new();
     if torchscript {
         let mut budget = opts.limits.max_pickle_bytes;
         let names: Vec<String> = zip
@@ -130,7 +129,7 @@ enum Backing<'a, S: ?Sized> {
     /// Read each record from the source into a new storage.
     Read(&'a mut S),
     /// Storages already cut from a private map, by record name, with their file offsets.
-    Mapped(FastMap<String, (Storage, u64)>),
+    Mapped(HashMap<String, (Storage, u64)>),
 }
 
 struct ZipProvider<'a, 'o, S: ?Sized> {

@@ -3,11 +3,11 @@
 
 use std::io::Read;
 
-use super::error::{LoadError, Location};
-use super::fast_hash::FastMap;
-use super::limits::Limits;
-use super::source::{RangeReader, Source};
-use super::zip_spec::{CENTRAL_SIG, EOCD_SIG, EOCD64_SIG, LOCAL_SIG, LOCATOR_SIG};
+use super::spec::{CENTRAL_SIG, EOCD_SIG, EOCD64_SIG, LOCAL_SIG, LOCATOR_SIG};
+use crate::serialize::error::{LoadError, Location};
+use crate::serialize::limits::Limits;
+use crate::serialize::source::{RangeReader, Source};
+use foldhash::HashMap;
 
 const EOCD_LEN: usize = 22;
 const CENTRAL_LEN: usize = 46;
@@ -35,7 +35,7 @@ pub(crate) struct ZipArchive {
     /// The folder every record is in (`archive`).
     pub prefix: String,
     entries: Vec<ZipEntry>,
-    index: FastMap<String, usize>,
+    index: HashMap<String, usize>,
     /// Where the central directory starts (no record data lies beyond it).
     data_end: u64,
 }
@@ -218,7 +218,7 @@ impl ZipArchive {
             },
             None => String::new(),
         };
-        let mut index = FastMap::default();
+        let mut index = HashMap::default();
         // One slot per record already parsed from the directory's bytes.
         index.reserve(entries.len());
         for (i, e) in entries.iter().enumerate() {
@@ -539,7 +539,7 @@ fn parse_central(cd: &[u8], pos: &mut usize) -> Option<ZipEntry> {
 mod tests {
     use super::*;
     use crate::serialize::source::SliceSource;
-    use crate::serialize::zip_write::ZipWriter;
+    use crate::serialize::zip::write::ZipWriter;
 
     #[test]
     fn get_near_finds_what_get_finds() {

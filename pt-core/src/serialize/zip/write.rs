@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::zip_spec::{CENTRAL_SIG, EOCD_SIG, EOCD64_SIG, LOCAL_SIG, LOCATOR_SIG};
+use super::spec::{CENTRAL_SIG, EOCD_SIG, EOCD64_SIG, LOCAL_SIG, LOCATOR_SIG};
 
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
 const FLAGS_DESCRIPTOR_UTF8: u16 = 0x0808;
@@ -200,7 +200,7 @@ mod tests {
     use super::*;
     use crate::serialize::limits::Limits;
     use crate::serialize::source::SliceSource;
-    use crate::serialize::zip_read::ZipArchive;
+    use crate::serialize::zip::read::ZipArchive;
 
     fn round_trip(threshold: u64) {
         let mut w = ZipWriter::new(Vec::new(), 0, "arch", 64, threshold);
