@@ -1,16 +1,17 @@
 //! `pt convert IN OUT`: any checkpoint (`.pt`, TorchScript, `.safetensors`, sharded) → a
 //! `.safetensors` file, a directory of sharded safetensors (`--max-shard-size`), or a zip `.pt`.
 //!
-//! The output is written to a temporary file in OUT's folder, then moved into place, so a
-//! failure never leaves a partial OUT; without `--force` the move refuses to replace a
-//! file (also one that appeared meanwhile).
+//! The output is written through pt-core's atomic writers (a temporary file in OUT's folder,
+//! moved into place), so a failure never leaves a partial OUT; without `--force` the move
+//! refuses to replace a file (also one that appeared meanwhile, for `.pt`).
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use pt_core::serialize::{
-    Format, has_objects, is_safetensors_path, modules_to_state_dicts, save, save_safetensors,
-    save_safetensors_sharded,
+    Existing, Format, SaveError, SaveOptions, has_objects, is_safetensors_path,
+    modules_to_state_dicts, record_prefix_for, save_safetensors, save_safetensors_sharded,
+    save_writer_with, write_atomically,
 };
 use pt_core::{StateDict, Value};
 
@@ -167,16 +168,43 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
     let to_safetensors = max_shard.is_some() || is_safetensors_path(out);
     let (output, mut notes) =
         prepare(args, to_safetensors).map_err(|e| prefix(e, &args.input.display().to_string()))?;
-    // The temporary file keeps OUT's name inside a private folder, so that a .pt archive's
-    // record folder is derived from OUT's name, exactly as torch.save(OUT) would.
-    let tmp_dir = tempfile::Builder::new()
-        .prefix(".pt-convert-")
-        .tempdir_in(&dir)
-        .map_err(|e| format!("creating a temporary folder in {}: {e}", dir.display()))?;
-    let tmp = tmp_dir.path().join(name);
+    let existing = if args.force {
+        Existing::Replace
+    } else {
+        Existing::Refuse
+    };
+    let refused = |e: SaveError| match &e {
+        SaveError::Io { source, .. } if source.kind() == io::ErrorKind::AlreadyExists => {
+            refuse_existing(out)
+        }
+        _ => e.to_string(),
+    };
     let summary = match (&output, max_shard) {
         (Output::SafeTensors(sd), Some(max)) => {
+            // Shards are written into a private folder beside OUT, then moved in whole.
+            let tmp_dir = tempfile::Builder::new()
+                .prefix(".pt-convert-")
+                .tempdir_in(&dir)
+                .map_err(|e| format!("creating a temporary folder in {}: {e}", dir.display()))?;
+            let tmp = tmp_dir.path().join(name);
             let files = save_safetensors_sharded(sd, &tmp, max).map_err(|e| e.to_string())?;
+            if args.force && out.is_dir() {
+                // Swap whole directories so OUT is never a mix of old and new shards.
+                let old = tmp_dir.path().join(".replaced");
+                std::fs::rename(out, &old)
+                    .and_then(|()| std::fs::rename(&tmp, out))
+                    .map_err(|e| {
+                        format!("moving the output into place at {}: {e}", out.display())
+                    })?;
+            } else {
+                place(&tmp, out, args.force).map_err(|e| {
+                    if e.kind() == io::ErrorKind::AlreadyExists {
+                        refuse_existing(out)
+                    } else {
+                        format!("moving the output into place at {}: {e}", out.display())
+                    }
+                })?;
+            }
             format!(
                 "{} files, {} tensors, {} other entries",
                 files.len(),
@@ -185,7 +213,7 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
             )
         }
         (Output::SafeTensors(sd), None) => {
-            save_safetensors(sd, &tmp).map_err(|e| e.to_string())?;
+            save_safetensors(sd, out).map_err(|e| e.to_string())?;
             format!(
                 "{} tensors, {} other entries",
                 sd.tensors().count(),
@@ -193,25 +221,15 @@ fn convert(args: &ConvertArgs) -> Result<Vec<String>, InputError> {
             )
         }
         (Output::Pt(value), _) => {
-            save(value, &tmp).map_err(|e| format!("saving: {e}"))?;
+            // The record folder comes from OUT's name, exactly as torch.save(OUT) would.
+            let opts = SaveOptions::new().record_prefix(record_prefix_for(out).map_err(refused)?);
+            write_atomically(out, existing, |w| {
+                save_writer_with(value, w, &opts).map(|_| ())
+            })
+            .map_err(refused)?;
             format!("{} value", value.kind())
         }
     };
-    if max_shard.is_some() && args.force && out.is_dir() {
-        // Swap whole directories so OUT is never a mix of old and new shards.
-        let old = tmp_dir.path().join(".replaced");
-        std::fs::rename(out, &old)
-            .and_then(|()| std::fs::rename(&tmp, out))
-            .map_err(|e| format!("moving the output into place at {}: {e}", out.display()))?;
-    } else {
-        place(&tmp, out, args.force).map_err(|e| {
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                refuse_existing(out)
-            } else {
-                format!("moving the output into place at {}: {e}", out.display())
-            }
-        })?;
-    }
     notes.push(format!(
         "wrote {} ({}; {summary})",
         out.display(),
