@@ -22,8 +22,8 @@ struct MyModule {
 impl MyModule {
     fn new(generator: &mut Generator) -> MyModule {
         MyModule {
-            l0: pt::nn::Linear::new(4, 2, true, generator),
-            l1: pt::nn::Linear::new(2, 1, true, generator),
+            l0: pt::nn::Linear::new(4, 2).init_with(generator),
+            l1: pt::nn::Linear::new(2, 1).init_with(generator),
         }
     }
 }

@@ -8,8 +8,10 @@
 
 use pt::core::serialize;
 use pt::core::{Generator, Tensor};
-use pt::nn::functional::{self, Conv2dOptions};
-use pt::nn::{BatchNorm2d, Conv2d, Forward, KeyMap, Linear, LoadOptions, Module};
+use pt::nn::functional;
+use pt::nn::{
+    BatchNorm2d, Conv2d, Conv2dOptions, ConvPadding, Forward, KeyMap, Linear, LoadOptions, Module,
+};
 
 mod support;
 
@@ -26,13 +28,13 @@ struct Net {
 impl Net {
     fn new(g: &mut Generator) -> Result<Net, pt::core::Error> {
         let padded = Conv2dOptions {
-            padding: (1, 1),
+            padding: ConvPadding::Explicit((1, 1)),
             ..Conv2dOptions::default()
         };
         Ok(Net {
-            stem: Conv2d::new(1, 4, (3, 3), padded, true, g)?,
+            stem: Conv2d::with_options(1, 4, 3, padded)?.init_with(g),
             norm: BatchNorm2d::new(4),
-            head: Linear::new(4 * 6 * 6, 3, true, g),
+            head: Linear::new(4 * 6 * 6, 3).init_with(g),
         })
     }
 }

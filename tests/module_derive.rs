@@ -236,7 +236,10 @@ fn boxed_layers_maps_and_explicit_crate_path() {
     named.insert("a".to_owned(), leaf(false));
     let m = Dynamic {
         layers: vec![
-            Box::new(pt::nn::Linear::new(2, 2, false, &mut g)),
+            Box::new(
+                pt::nn::Linear::with_options(2, 2, pt::nn::LinearOptions { bias: false })
+                    .init_with(&mut g),
+            ),
             Box::new(pt::nn::ReLU::new()),
         ],
         named,

@@ -20,8 +20,8 @@ struct Nested {
 
 fn my_module(g: &mut Generator) -> MyModule {
     MyModule {
-        l0: Linear::new(4, 2, true, g),
-        l1: Linear::new(2, 1, true, g),
+        l0: Linear::new(4, 2).init_with(g),
+        l1: Linear::new(2, 1).init_with(g),
     }
 }
 
@@ -44,9 +44,9 @@ fn containers_nest_and_fold() {
     let m = Nested {
         body: my_module(&mut g),
         layers: vec![
-            Linear::new(2, 2, true, &mut g),
-            Linear::new(2, 2, true, &mut g),
-            Linear::new(2, 3, true, &mut g),
+            Linear::new(2, 2).init_with(&mut g),
+            Linear::new(2, 2).init_with(&mut g),
+            Linear::new(2, 3).init_with(&mut g),
         ],
         acts,
         empty: Vec::new(),

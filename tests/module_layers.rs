@@ -23,7 +23,7 @@ fn close(got: &Tensor, want: &[f64], tol: f64) {
 #[test]
 fn linear_shapes_init_and_repr() {
     let mut g = Generator::new(0);
-    let l = Linear::new(4, 2, true, &mut g);
+    let l = Linear::new(4, 2).init_with(&mut g);
     assert_eq!(l.weight.shape(), &[2, 4]);
     assert_eq!(l.bias.as_ref().unwrap().shape(), &[2]);
     assert!(l.weight.requires_grad());
@@ -40,14 +40,14 @@ fn linear_shapes_init_and_repr() {
         l.to_string(),
         "Linear(in_features=4, out_features=2, bias=True)"
     );
-    let nb = Linear::new(3, 5, false, &mut g);
+    let nb = Linear::with_options(3, 5, pt::nn::LinearOptions { bias: false }).init_with(&mut g);
     assert_eq!(nb.state_dict().keys().collect::<Vec<_>>(), ["weight"]);
     assert_eq!(
         nb.to_string(),
         "Linear(in_features=3, out_features=5, bias=False)"
     );
     // Same seed, same weights.
-    let again = Linear::new(4, 2, true, &mut Generator::new(0));
+    let again = Linear::new(4, 2).init_with(&mut Generator::new(0));
     assert!(again.weight.equal(&l.weight));
 }
 
@@ -266,7 +266,7 @@ fn gelu_exact_and_tanh() {
 /// torch: ln = nn.LayerNorm(3); weight [1,2,3], bias [0,1,-1]; ln(x) for the BatchNorm x.
 #[test]
 fn layer_norm_matches_torch() {
-    let mut ln = LayerNorm::new(&[3], 1e-5, true);
+    let mut ln = LayerNorm::new(&[3]);
     ln.weight = Some(pt::nn::Parameter::new(t(vec![1., 2., 3.], &[3])));
     ln.bias = Some(pt::nn::Parameter::new(t(vec![0., 1., -1.], &[3])));
     let x = t(
@@ -351,20 +351,20 @@ fn conv2d_groups_stride_padding_matches_torch() {
         1e-5,
     );
     let mut g = Generator::new(1);
-    let conv = Conv2d::new(
+    let conv = Conv2d::with_options(
         2,
         4,
         (3, 2),
-        Conv2dOptions {
+        pt::nn::Conv2dOptions {
             stride: (2, 2),
             dilation: (2, 2),
             groups: 2,
-            ..Conv2dOptions::default()
+            bias: false,
+            ..pt::nn::Conv2dOptions::default()
         },
-        false,
-        &mut g,
     )
-    .unwrap();
+    .unwrap()
+    .init_with(&mut g);
     assert_eq!(conv.weight.shape(), &[4, 1, 3, 2]);
     assert_eq!(
         conv.to_string(),
@@ -379,16 +379,14 @@ fn conv2d_groups_stride_padding_matches_torch() {
             .all(|v| v.abs() <= bound)
     );
     assert!(
-        Conv2d::new(
+        Conv2d::with_options(
             3,
             4,
-            (3, 3),
-            Conv2dOptions {
+            3,
+            pt::nn::Conv2dOptions {
                 groups: 2,
-                ..Conv2dOptions::default()
+                ..pt::nn::Conv2dOptions::default()
             },
-            true,
-            &mut g
         )
         .is_err()
     );
@@ -397,7 +395,15 @@ fn conv2d_groups_stride_padding_matches_torch() {
 #[test]
 fn embedding_lookup_and_padding() {
     let mut g = Generator::new(3);
-    let e = Embedding::new(10, 4, Some(0), &mut g).unwrap();
+    let e = Embedding::with_options(
+        10,
+        4,
+        pt::nn::EmbeddingOptions {
+            padding_idx: Some(0),
+        },
+    )
+    .unwrap()
+    .init_with(&mut g);
     assert_eq!(e.weight.shape(), &[10, 4]);
     let ids = Tensor::from_vec(vec![0i64, 3, 3, 9], &[2, 2]).unwrap();
     let y = e.forward(&ids).unwrap();
@@ -412,7 +418,7 @@ fn embedding_lookup_and_padding() {
 
 #[test]
 fn dropout_is_identity_in_eval_and_scales_in_training() {
-    let mut d = Dropout::new(0.25, Generator::new(7)).unwrap();
+    let mut d = Dropout::with_generator(0.25, Generator::new(7)).unwrap();
     let x = Tensor::ones(&[1000], DType::F32);
     let y = d.forward(&x).unwrap().to_vec::<f32>().unwrap();
     let zeros = y.iter().filter(|v| **v == 0.0).count();
@@ -424,7 +430,7 @@ fn dropout_is_identity_in_eval_and_scales_in_training() {
     d.eval();
     assert!(d.forward(&x).unwrap().equal(&x));
     assert_eq!(d.to_string(), "Dropout(p=0.25, inplace=False)");
-    assert!(Dropout::new(1.5, Generator::new(0)).is_err());
+    assert!(Dropout::with_generator(1.5, Generator::new(0)).is_err());
 }
 
 #[test]
@@ -432,7 +438,7 @@ fn sequential_runs_and_prints_like_pytorch() {
     let mut g = Generator::new(0);
     let mut seq = Sequential::new()
         .push(Flatten::default())
-        .push(Linear::new(4, 3, true, &mut g))
+        .push(Linear::new(4, 3).init_with(&mut g))
         .push(ReLU::new())
         .push_named("bn", BatchNorm1d::new(3));
     let x = Tensor::ones(&[2, 2, 2], DType::F32);

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 use pt::core::{DType, Generator, Tensor};
-use pt::nn::functional::{self, Conv2dOptions};
-use pt::nn::{BatchNorm2d, Conv2d, Dropout, Embedding, Forward, LayerNorm, Linear, Module};
+use pt::nn::functional;
+use pt::nn::{
+    BatchNorm2d, Conv2d, Conv2dOptions, ConvPadding, Dropout, Embedding, Forward, LayerNorm,
+    Linear, Module,
+};
 use serde_json::Value as Json;
 
 /// A nested JSON list as a tensor of `dtype`.
@@ -39,8 +42,8 @@ pub struct MyModule {
 impl MyModule {
     pub fn new(g: &mut Generator) -> MyModule {
         MyModule {
-            l0: Linear::new(4, 2, true, g),
-            l1: Linear::new(2, 1, true, g),
+            l0: Linear::new(4, 2).init_with(g),
+            l1: Linear::new(2, 1).init_with(g),
         }
     }
 }
@@ -68,13 +71,15 @@ impl Forward for SmallCnn {
 pub fn small_cnn() -> SmallCnn {
     let mut g = Generator::new(0);
     let padded = Conv2dOptions {
-        padding: (1, 1),
+        padding: ConvPadding::Explicit((1, 1)),
         ..Conv2dOptions::default()
     };
     SmallCnn {
-        conv: Conv2d::new(1, 4, (3, 3), padded, true, &mut g).unwrap(),
+        conv: Conv2d::with_options(1, 4, 3, padded)
+            .unwrap()
+            .init_with(&mut g),
         bn: BatchNorm2d::new(4),
-        fc: Linear::new(144, 3, true, &mut g),
+        fc: Linear::new(144, 3).init_with(&mut g),
     }
 }
 
@@ -95,16 +100,16 @@ pub struct TinyBlock {
 impl TinyBlock {
     pub fn new(g: &mut Generator) -> TinyBlock {
         TinyBlock {
-            embed: Embedding::new(10, 8, None, g).unwrap(),
-            ln1: LayerNorm::new(&[8], 1e-5, true),
-            q: Linear::new(8, 8, true, g),
-            k: Linear::new(8, 8, true, g),
-            v: Linear::new(8, 8, true, g),
-            proj: Linear::new(8, 8, true, g),
-            ln2: LayerNorm::new(&[8], 1e-5, true),
-            fc1: Linear::new(8, 16, true, g),
-            fc2: Linear::new(16, 8, true, g),
-            drop: Dropout::new(0.1, Generator::new(1)).unwrap(),
+            embed: Embedding::new(10, 8).init_with(g),
+            ln1: LayerNorm::new(&[8]),
+            q: Linear::new(8, 8).init_with(g),
+            k: Linear::new(8, 8).init_with(g),
+            v: Linear::new(8, 8).init_with(g),
+            proj: Linear::new(8, 8).init_with(g),
+            ln2: LayerNorm::new(&[8]),
+            fc1: Linear::new(8, 16).init_with(g),
+            fc2: Linear::new(16, 8).init_with(g),
+            drop: Dropout::with_generator(0.1, Generator::new(1)).unwrap(),
         }
     }
 

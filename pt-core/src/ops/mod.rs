@@ -9,12 +9,15 @@ mod binary;
 mod conv;
 mod convert;
 mod create;
+mod index;
 mod linear;
+mod math;
 mod matmul;
 pub(crate) mod native;
 mod norm;
 pub(crate) mod promote;
 mod reduce;
+pub(crate) mod shape;
 mod unary;
 pub(crate) mod values;
 

@@ -8,6 +8,7 @@ mod embedding;
 mod linear;
 mod norm;
 
+pub use crate::layers::padding::{PadMode, pad};
 pub use activation::{erf, gelu, gelu_tanh, log_softmax, relu, silu, softmax};
 pub use conv::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
 pub use dropout::dropout;

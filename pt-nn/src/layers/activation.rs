@@ -111,11 +111,20 @@ pub struct Dropout {
 }
 
 impl Dropout {
+    /// `nn.Dropout(p)`, drawing its masks from a generator seeded from the default one.
+    ///
+    /// # Errors
+    /// [`Error::Argument`] unless `0 ≤ p ≤ 1`.
+    pub fn new(p: f64) -> Result<Dropout> {
+        let seed = crate::init::with_default_generator(Generator::next_u64);
+        Dropout::with_generator(p, Generator::new(seed))
+    }
+
     /// A dropout layer drawing its masks from `generator`.
     ///
     /// # Errors
     /// [`Error::Argument`] unless `0 ≤ p ≤ 1`.
-    pub fn new(p: f64, generator: Generator) -> Result<Dropout> {
+    pub fn with_generator(p: f64, generator: Generator) -> Result<Dropout> {
         if !(0.0..=1.0).contains(&p) {
             return Err(Error::argument(
                 "Dropout",

@@ -9,6 +9,19 @@ use crate::module::Forward;
 use crate::parameter::Parameter;
 use crate::repr::py_bool;
 
+/// Options of [`Linear`] beyond its sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearOptions {
+    /// Learn an additive bias (default `true`).
+    pub bias: bool,
+}
+
+impl Default for LinearOptions {
+    fn default() -> LinearOptions {
+        LinearOptions { bias: true }
+    }
+}
+
 /// A fully connected layer (`nn.Linear`): `weight` `(out_features, in_features)`,
 /// `bias` `(out_features,)` or absent.
 #[derive(Module, Clone, Debug)]
@@ -29,23 +42,46 @@ pub struct Linear {
 }
 
 impl Linear {
-    /// A float32 layer initialised like PyTorch: weight from kaiming-uniform with
-    /// `a = √5` (bound `1/√in_features`), then the bias from `U(±1/√in_features)`.
-    pub fn new(
-        in_features: usize,
-        out_features: usize,
-        bias: bool,
-        generator: &mut Generator,
-    ) -> Linear {
-        let weight = init::kaiming_uniform(&[out_features, in_features], in_features, generator);
-        let bias = bias.then(|| init::fan_in_uniform(&[out_features], in_features, generator));
-        Linear {
+    /// `nn.Linear(in_features, out_features)` in float32 with a bias, initialised from the
+    /// default generator (see [`init`](crate::init)).
+    pub fn new(in_features: usize, out_features: usize) -> Linear {
+        Linear::with_options(in_features, out_features, LinearOptions::default())
+    }
+
+    /// `nn.Linear(in_features, out_features, bias=options.bias)`.
+    pub fn with_options(in_features: usize, out_features: usize, options: LinearOptions) -> Linear {
+        let weight = Tensor::zeros(&[out_features, in_features], pt_core::DType::F32);
+        let bias = options
+            .bias
+            .then(|| Parameter::new(Tensor::zeros(&[out_features], pt_core::DType::F32)));
+        let layer = Linear {
             weight: Parameter::new(weight),
-            bias: bias.map(Parameter::new),
+            bias,
             in_features,
             out_features,
             training: true,
+        };
+        init::with_default_generator(|g| layer.init_with(g))
+    }
+
+    /// Re-draws the parameters from `generator` as PyTorch initialises them: weight from
+    /// kaiming-uniform with `a = √5` (bound `1/√in_features`), then the bias from
+    /// `U(±1/√in_features)`.
+    pub fn init_with(mut self, generator: &mut Generator) -> Linear {
+        let fan_in = self.in_features;
+        self.weight = Parameter::new(init::kaiming_uniform(
+            &[self.out_features, fan_in],
+            fan_in,
+            generator,
+        ));
+        if self.bias.is_some() {
+            self.bias = Some(Parameter::new(init::fan_in_uniform(
+                &[self.out_features],
+                fan_in,
+                generator,
+            )));
         }
+        self
     }
 
     /// A layer with the given weight `(out, in)` and bias `(out,)`.

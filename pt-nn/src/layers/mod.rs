@@ -1,4 +1,6 @@
 //! Layers with PyTorch's names, parameter shapes, defaults, initialisation and numerics.
+//! Each layer's options type sits next to it: `X::new(…)` takes the sizes, and
+//! `X::with_options(…, XOptions { … })` the rest.
 
 mod activation;
 mod batchnorm;
@@ -6,10 +8,21 @@ mod conv;
 mod embedding;
 mod linear;
 mod norm;
+pub(crate) mod padding;
+mod rnn;
+mod rnn_cell;
 
 pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
-pub use conv::Conv2d;
-pub use embedding::Embedding;
-pub use linear::Linear;
-pub use norm::LayerNorm;
+pub use conv::{
+    Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, KernelSize, PaddingMode,
+};
+pub use embedding::{Embedding, EmbeddingOptions};
+pub use linear::{Linear, LinearOptions};
+pub use norm::{LayerNorm, LayerNormOptions};
+pub use padding::{
+    ConstantPad1d, ConstantPad2d, PadMode, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+    ReplicationPad2d, ZeroPad2d,
+};
+pub use rnn::{GRU, LSTM, RNN, RNNOptions};
+pub use rnn_cell::{GRUCell, LSTMCell, Nonlinearity, RNNCell, RNNCellOptions};

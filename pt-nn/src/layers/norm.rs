@@ -26,27 +26,42 @@ pub struct LayerNorm {
     training: bool,
 }
 
+/// Options of [`LayerNorm`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerNormOptions {
+    /// Added to the variance (1e-5).
+    pub eps: f64,
+    /// Learn a per-element scale (and bias) (true).
+    pub elementwise_affine: bool,
+    /// With `elementwise_affine`, learn the bias too (true).
+    pub bias: bool,
+}
+
+impl Default for LayerNormOptions {
+    fn default() -> LayerNormOptions {
+        LayerNormOptions {
+            eps: 1e-5,
+            elementwise_affine: true,
+            bias: true,
+        }
+    }
+}
+
 impl LayerNorm {
-    /// `nn.LayerNorm(normalized_shape, eps=eps, elementwise_affine=affine)` in float32,
-    /// with a bias when affine.
-    pub fn new(normalized_shape: &[usize], eps: f64, elementwise_affine: bool) -> LayerNorm {
-        LayerNorm::with_bias(normalized_shape, eps, elementwise_affine, true)
+    /// `nn.LayerNorm(normalized_shape)` in float32: eps 1e-5, affine with a bias.
+    pub fn new(normalized_shape: &[usize]) -> LayerNorm {
+        LayerNorm::with_options(normalized_shape, LayerNormOptions::default())
     }
 
-    /// As [`LayerNorm::new`], choosing whether an affine layer has a bias.
-    pub fn with_bias(
-        normalized_shape: &[usize],
-        eps: f64,
-        elementwise_affine: bool,
-        bias: bool,
-    ) -> LayerNorm {
+    /// `nn.LayerNorm(normalized_shape, eps, elementwise_affine, bias)`.
+    pub fn with_options(normalized_shape: &[usize], options: LayerNormOptions) -> LayerNorm {
+        let affine = options.elementwise_affine;
         LayerNorm {
-            weight: elementwise_affine
-                .then(|| Parameter::new(Tensor::ones(normalized_shape, DType::F32))),
-            bias: (elementwise_affine && bias)
+            weight: affine.then(|| Parameter::new(Tensor::ones(normalized_shape, DType::F32))),
+            bias: (affine && options.bias)
                 .then(|| Parameter::new(Tensor::zeros(normalized_shape, DType::F32))),
             normalized_shape: normalized_shape.to_vec(),
-            eps,
+            eps: options.eps,
             training: true,
         }
     }
