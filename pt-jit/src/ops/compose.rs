@@ -1,7 +1,6 @@
-//! Operators built from existing pt-core / pt-nn kernels until those crates have them as
-//! kernels of their own: concatenation (allocate + `narrow` + `copy_`), splitting (views),
-//! reflection padding (column copies), the LSTM cell and layer (linear, sigmoid, tanh,
-//! products). `atan2` is the one element loop of its own here (no kernel exists yet).
+//! Operators built from pt-core / pt-nn kernels: splitting (views), the LSTM cell and layer
+//! (linear, sigmoid, tanh, products, cat), attention (matmul, softmax), and the
+//! list/any/all and device queries scripted code makes.
 
 use pt_core::{DType, Tensor};
 use pt_nn::functional as F;
@@ -20,13 +19,7 @@ macro_rules! ops {
 ops! {
     "aten::cat" ["tensors", "dim"] => |a| Ok(Value::Tensor(cat(&tensor_list(&a, 0, "cat")?, int_or(&a, 1, 0, "cat")?)?));
     "aten::concat" ["tensors", "dim"] => |a| Ok(Value::Tensor(cat(&tensor_list(&a, 0, "concat")?, int_or(&a, 1, 0, "concat")?)?));
-    "aten::stack" ["tensors", "dim"] => |a| {
-        let ts = tensor_list(&a, 0, "stack")?;
-        let first = ts.first().ok_or("stack expects a non-empty TensorList")?;
-        let d = wrap(int_or(&a, 1, 0, "stack")?, first.dim() + 1, "stack")?;
-        let parts = ts.iter().map(|t| t.unsqueeze(d as isize)).collect::<pt_core::Result<Vec<_>>>()?;
-        Ok(Value::Tensor(cat(&parts, d as i64)?))
-    };
+    "aten::stack" ["tensors", "dim"] => |a| Ok(Value::Tensor(Tensor::stack(&tensor_list(&a, 0, "stack")?, int_or(&a, 1, 0, "stack")? as isize)?));
     "aten::chunk" ["self", "chunks", "dim"] => |a| {
         let t = tensor(&a, 0, "chunk")?;
         let chunks = int(&a, 1, "chunk")?;
@@ -53,8 +46,8 @@ ops! {
         let parts = (0..t.shape()[d]).map(|i| t.select(d as isize, i as isize).map(Value::Tensor)).collect::<pt_core::Result<Vec<_>>>()?;
         Ok(Value::list(parts))
     };
-    "aten::atan2" ["self", "other"] => |a| Ok(Value::Tensor(atan2(tensor(&a, 0, "atan2")?, tensor(&a, 1, "atan2")?)?));
-    "aten::reflection_pad1d" ["self", "padding"] => |a| Ok(Value::Tensor(reflect_pad(tensor(&a, 0, "reflection_pad1d")?, &ints(&a, 1, "reflection_pad1d")?)?));
+    "aten::atan2" ["self", "other"] => |a| Ok(Value::Tensor(tensor(&a, 0, "atan2")?.atan2(tensor(&a, 1, "atan2")?)?));
+    "aten::reflection_pad1d" ["self", "padding"] => |a| Ok(Value::Tensor(F::pad(tensor(&a, 0, "reflection_pad1d")?, &ints(&a, 1, "reflection_pad1d")?, F::PadMode::Reflect)?));
     "aten::lstm_cell" ["input", "hx", "w_ih", "w_hh", "b_ih", "b_hh"] => |a| {
         let hx = tensor_list(&a, 1, "lstm_cell")?;
         let [h, c] = hx.as_slice() else { return Err(OpError("lstm_cell: hx must hold (h, c)".into())) };
@@ -105,43 +98,9 @@ fn tensor_list(a: &[Value], i: usize, op: &str) -> OpResult<Vec<Tensor>> {
         .collect()
 }
 
-/// Concatenation: one output, each input copied into its `narrow` view.
+/// `torch.cat` (pt-core's kernel).
 pub(crate) fn cat(ts: &[Tensor], d: i64) -> OpResult<Tensor> {
-    let first = ts
-        .first()
-        .ok_or("torch.cat(): expected a non-empty list of Tensors")?;
-    let d = wrap(d, first.dim(), "cat")?;
-    let mut dtype = first.dtype();
-    let mut total = 0usize;
-    for t in ts {
-        if t.dim() != first.dim()
-            || t.shape()
-                .iter()
-                .zip(first.shape())
-                .enumerate()
-                .any(|(i, (x, y))| i != d && x != y)
-        {
-            return Err(OpError(format!(
-                "torch.cat(): Sizes of tensors must match except in dimension {d}: {:?} vs {:?}",
-                first.shape(),
-                t.shape()
-            )));
-        }
-        dtype = pt_core::ops::promote_types(dtype, t.dtype())?;
-        total += t.shape()[d];
-    }
-    let mut shape = first.shape().to_vec();
-    shape[d] = total;
-    let out = Tensor::zeros(&shape, dtype);
-    let mut at = 0usize;
-    for t in ts {
-        let n = t.shape()[d];
-        if n > 0 {
-            out.narrow(d as isize, at as isize, n)?.copy_(t)?;
-        }
-        at += n;
-    }
-    Ok(out)
+    Ok(Tensor::cat(ts, d as isize)?)
 }
 
 fn even_sizes(n: usize, size: usize) -> Vec<usize> {
@@ -171,59 +130,6 @@ fn split_sizes(t: &Tensor, d: usize, sizes: &[usize]) -> OpResult<Value> {
         at += s;
     }
     Ok(Value::list(out))
-}
-
-/// Element-wise `atan2` on float tensors (broadcast shapes).
-fn atan2(y: &Tensor, x: &Tensor) -> OpResult<Tensor> {
-    let shape = pt_core::tensor::broadcast_shapes("atan2", y.shape(), x.shape())?;
-    let dtype = pt_core::ops::promote_types(y.dtype(), x.dtype())?;
-    let dtype = if dtype.is_floating_point() {
-        dtype
-    } else {
-        DType::F32
-    };
-    let to = |t: &Tensor| -> OpResult<Vec<f64>> {
-        let s: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
-        Ok(t.expand(&s)?.contiguous().to_vec_f64()?)
-    };
-    let (ys, xs) = (to(y)?, to(x)?);
-    let out: Vec<f64> = ys.iter().zip(&xs).map(|(a, b)| a.atan2(*b)).collect();
-    Ok(Tensor::from_vec(out, &shape)?.to_dtype(dtype)?)
-}
-
-/// Reflection padding of the last dimension: each padded column copied from its mirror.
-fn reflect_pad(x: &Tensor, pad: &[i64]) -> OpResult<Tensor> {
-    let [left, right] = pad else {
-        return Err(OpError(
-            "reflection padding of more than the last dimension is not supported".into(),
-        ));
-    };
-    let (left, right) = (*left as usize, *right as usize);
-    let d = x
-        .dim()
-        .checked_sub(1)
-        .ok_or("reflection_pad1d: 0-d input")?;
-    let n = x.shape()[d];
-    if left >= n || right >= n {
-        return Err(OpError(format!(
-            "Argument #4: Padding size should be less than the corresponding input dimension, but got: padding ({left}, {right}) at dimension {d} of input {:?}",
-            x.shape()
-        )));
-    }
-    let mut shape = x.shape().to_vec();
-    shape[d] = n + left + right;
-    let out = Tensor::zeros(&shape, x.dtype());
-    let di = d as isize;
-    out.narrow(di, left as isize, n)?.copy_(x)?;
-    for j in 0..left {
-        out.narrow(di, (left - 1 - j) as isize, 1)?
-            .copy_(&x.narrow(di, (j + 1) as isize, 1)?)?;
-    }
-    for j in 0..right {
-        out.narrow(di, (left + n + j) as isize, 1)?
-            .copy_(&x.narrow(di, (n - 2 - j) as isize, 1)?)?;
-    }
-    Ok(out)
 }
 
 /// One LSTM step: gates from two linear maps; PyTorch's gate order i, f, g, o.

@@ -49,8 +49,30 @@ ops! {
         }))
     };
     "aten::softmax" ["self", "dim", "dtype"] => |a| Ok(Value::Tensor(softmax(&a, "softmax")?));
-    // log(softmax(x)): two existing kernels.
-    "aten::log_softmax" ["self", "dim", "dtype"] => |a| Ok(Value::Tensor(softmax(&a, "log_softmax")?.log()?));
+    "aten::log_softmax" ["self", "dim", "dtype"] => |a| {
+        let mut x = tensor(&a, 0, "log_softmax")?.clone();
+        if let Some(d) = opt_dtype(&a, 2, "log_softmax")? {
+            x = x.to_dtype(d)?;
+        }
+        Ok(Value::Tensor(x.log_softmax(dim(&a, 1, "log_softmax")?)?))
+    };
+    "aten::silu" ["self"] => |a| t1(&a, "silu", Tensor::silu);
+    "aten::erf" ["self"] => |a| t1(&a, "erf", Tensor::erf);
+    "aten::masked_fill" ["self", "mask", "value"] => |a| masked_fill(&a, false);
+    "aten::masked_fill_" ["self", "mask", "value"] => |a| masked_fill(&a, true);
+    "aten::where" ["condition", "self", "other"] => |a| Ok(Value::Tensor(Tensor::where_cond(
+        tensor(&a, 0, "where")?, &tensor_or_scalar(&a, 1, "where")?, &tensor_or_scalar(&a, 2, "where")?)?));
+    "aten::clamp" ["self", "min", "max"] => |a| {
+        let opt = |i: usize| -> OpResult<Option<f64>> { match arg(&a, i) { Value::None => Ok(None), v => Ok(Some(super::args::float_arg(v, "clamp")?)) } };
+        Ok(Value::Tensor(tensor(&a, 0, "clamp")?.clamp(opt(1)?, opt(2)?)?))
+    };
+    "aten::logical_not" ["self"] => |a| t1(&a, "logical_not", Tensor::logical_not);
+    "aten::logical_and" ["self", "other"] => |a| Ok(Value::Tensor(tensor(&a, 0, "logical_and")?.logical_and(tensor(&a, 1, "logical_and")?)?));
+    "aten::triu" ["self", "diagonal"] => |a| Ok(Value::Tensor(tensor(&a, 0, "triu")?.triu(int_or(&a, 1, 0, "triu")?)?));
+    "aten::tril" ["self", "diagonal"] => |a| Ok(Value::Tensor(tensor(&a, 0, "tril")?.tril(int_or(&a, 1, 0, "tril")?)?));
+    "aten::flip" ["self", "dims"] => |a| Ok(Value::Tensor(tensor(&a, 0, "flip")?.flip(&isizes(&a, 1, "flip")?)?));
+    "aten::index_select" ["self", "dim", "index"] => |a| Ok(Value::Tensor(tensor(&a, 0, "index_select")?.index_select(dim(&a, 1, "index_select")?, tensor(&a, 2, "index_select")?)?));
+    "aten::gather" ["self", "dim", "index", "sparse_grad"] => |a| Ok(Value::Tensor(tensor(&a, 0, "gather")?.gather(dim(&a, 1, "gather")?, tensor(&a, 2, "gather")?)?));
     "aten::dropout" ["input", "p", "train"] => dropout;
     "aten::feature_dropout" ["input", "p", "train"] => dropout;
     "aten::batch_norm" ["input", "weight", "bias", "running_mean", "running_var", "training", "momentum", "eps", "cudnn_enabled"] => |a| {
@@ -249,7 +271,6 @@ fn conv2d(a: Vec<Value>) -> OpResult<Value> {
     )?))
 }
 
-/// conv1d as conv2d over a height-1 image: pt-nn's conv2d kernel on views.
 fn conv1d(a: Vec<Value>) -> OpResult<Value> {
     let op = "conv1d";
     if let Value::Str(_) = arg(&a, 4) {
@@ -258,18 +279,18 @@ fn conv1d(a: Vec<Value>) -> OpResult<Value> {
         ));
     }
     let one = |i: usize, d: usize| -> OpResult<usize> { Ok(pair(&a, i, d, op)?.0) };
-    let x = tensor(&a, 0, op)?;
-    let batched = x.dim() == 3;
-    let x = x.unsqueeze(if batched { 2 } else { 1 })?;
-    let w = tensor(&a, 1, op)?.unsqueeze(2)?;
-    let opts = F::Conv2dOptions {
-        stride: (1, one(3, 1)?),
-        padding: (0, one(4, 0)?),
-        dilation: (1, one(5, 1)?),
+    let opts = F::Conv1dOptions {
+        stride: one(3, 1)?,
+        padding: one(4, 0)?,
+        dilation: one(5, 1)?,
         groups: int_or(&a, 6, 1, op)? as usize,
     };
-    let y = F::conv2d(&x, &w, opt_tensor(&a, 2, op)?, opts)?;
-    Ok(Value::Tensor(y.squeeze_dim(if batched { 2 } else { 1 })?))
+    Ok(Value::Tensor(F::conv1d(
+        tensor(&a, 0, op)?,
+        tensor(&a, 1, op)?,
+        opt_tensor(&a, 2, op)?,
+        opts,
+    )?))
 }
 
 fn to(a: Vec<Value>) -> OpResult<Value> {
@@ -581,50 +602,49 @@ fn inplace(a: Vec<Value>, op: &str) -> OpResult<Value> {
     Ok(Value::Tensor(t.clone()))
 }
 
-/// Constant padding: a zeroed (or filled) tensor with the input copied into its middle.
+/// `F.pad` / `torch.pad` (pt-nn's padding).
 fn pad(a: Vec<Value>) -> OpResult<Value> {
     let op = "pad";
     let x = tensor(&a, 0, op)?;
     let p = ints(&a, 1, op)?;
-    match arg(&a, 2) {
-        Value::None => {}
-        Value::Str(m) if &**m == "constant" => {}
-        Value::Str(m) if &**m == "reflect" => {
-            return super::lookup("aten::reflection_pad1d")
-                .map_or(Err(OpError("reflection_pad1d missing".into())), |d| {
-                    (d.f)(vec![arg(&a, 0).clone(), arg(&a, 1).clone()])
-                });
-        }
-        Value::Str(m) => {
-            return Err(OpError(format!(
-                "pad: mode '{m}' is not supported (only 'constant')"
-            )));
-        }
+    let mode = match arg(&a, 2) {
+        Value::None => F::PadMode::Constant(float_or(&a, 3, 0.0, op)?),
+        Value::Str(m) => match &**m {
+            "constant" => F::PadMode::Constant(float_or(&a, 3, 0.0, op)?),
+            "reflect" => F::PadMode::Reflect,
+            "replicate" => F::PadMode::Replicate,
+            "circular" => F::PadMode::Circular,
+            other => return Err(OpError(format!("pad: unknown mode '{other}'"))),
+        },
         other => return Err(OpError(format!("pad: mode is a {}", other.kind()))),
+    };
+    Ok(Value::Tensor(F::pad(x, &p, mode)?))
+}
+
+fn tensor_or_scalar(a: &[Value], i: usize, op: &str) -> OpResult<Tensor> {
+    match arg(a, i) {
+        Value::Tensor(t) => Ok(t.clone()),
+        Value::Float(f) => Ok(Tensor::scalar(*f as f32)),
+        Value::Int(v) => Ok(Tensor::scalar(*v)),
+        Value::Bool(b) => Ok(Tensor::scalar(*b)),
+        other => Err(OpError(format!(
+            "{op}: expected a tensor or number, got {}",
+            other.kind()
+        ))),
     }
-    let value = float_or(&a, 3, 0.0, op)?;
-    if p.len() % 2 != 0 || p.len() / 2 > x.dim() {
-        return Err(OpError(format!(
-            "pad: padding length {} does not fit a {}-d input",
-            p.len(),
-            x.dim()
-        )));
+}
+
+fn masked_fill(a: &[Value], in_place: bool) -> OpResult<Value> {
+    let op = "masked_fill";
+    let t = tensor(a, 0, op)?;
+    let value = match arg(a, 2) {
+        Value::Tensor(v) => v.item_scalar()?,
+        v => scalar_of(v, op)?,
+    };
+    let out = t.masked_fill(tensor(a, 1, op)?, value)?;
+    if in_place {
+        t.copy_(&out)?;
+        return Ok(Value::Tensor(t.clone()));
     }
-    if p.iter().any(|&v| v < 0) {
-        return Err(OpError("pad: negative padding is not supported".into()));
-    }
-    let mut shape = x.shape().to_vec();
-    let rank = shape.len();
-    for (k, pair) in p.chunks(2).enumerate() {
-        let d = rank - 1 - k;
-        shape[d] += (pair[0] + pair[1]) as usize;
-    }
-    let out = Tensor::full_dtype(&shape, value, x.dtype());
-    let mut view = out.clone();
-    for (k, pair) in p.chunks(2).enumerate() {
-        let d = rank - 1 - k;
-        view = view.narrow(d as isize, pair[0] as isize, x.shape()[d])?;
-    }
-    view.copy_(x)?;
     Ok(Value::Tensor(out))
 }
