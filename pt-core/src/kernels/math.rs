@@ -4,7 +4,6 @@
 //! uses the standard library, plus a series / continued fraction for `erf`.
 
 /// `exp`, `tanh` and `erf` in the kernels' precision.
-#[allow(dead_code)] // used as the element-wise kernels land
 pub(crate) trait Transcendental: Sized {
     fn exp_k(self) -> Self;
     fn tanh_k(self) -> Self;

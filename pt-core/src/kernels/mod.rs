@@ -8,6 +8,7 @@
 
 pub(crate) mod conv;
 pub(crate) mod gemm;
+pub(crate) mod simd;
 pub(crate) mod threads;
 
 use half::{bf16, f16};
@@ -22,7 +23,6 @@ use crate::tensor::{Tensor, layout};
 pub use threads::{num_threads, set_num_threads};
 
 /// A floating compute type (`f32` or `f64`) with the functions kernels need.
-#[allow(dead_code)] // used as the element-wise kernels land
 pub(crate) trait Real:
     gemm::GemmFloat
     + crate::dtype::Pod
@@ -40,9 +40,8 @@ pub(crate) trait Real:
 {
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
-    fn mul_add(self, a: Self, b: Self) -> Self;
-    fn max(self, other: Self) -> Self;
     fn from_f64_lossy(v: f64) -> Self;
+    fn is_nan_r(self) -> bool;
     fn as_f64(self) -> f64;
     const NEG_INFINITY: Self;
 }
@@ -59,16 +58,12 @@ macro_rules! real {
                 $t::sqrt(self)
             }
             #[inline]
-            fn mul_add(self, a: $t, b: $t) -> $t {
-                $t::mul_add(self, a, b)
-            }
-            #[inline]
-            fn max(self, other: $t) -> $t {
-                $t::max(self, other)
-            }
-            #[inline]
             fn from_f64_lossy(v: f64) -> $t {
                 v as $t
+            }
+            #[inline]
+            fn is_nan_r(self) -> bool {
+                self.is_nan()
             }
             #[inline]
             fn as_f64(self) -> f64 {

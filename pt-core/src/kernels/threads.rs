@@ -119,7 +119,6 @@ pub(crate) fn for_each_chunk<T: Send>(
 
 /// Splits `rows` rows of `row_len` elements into about one block per thread (whole rows),
 /// and calls `f(first_row, block)`; serial for small work.
-#[allow(dead_code)] // used as the element-wise kernels land
 pub(crate) fn for_each_row_block<T: Send>(
     out: &mut [T],
     row_len: usize,

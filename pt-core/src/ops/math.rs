@@ -1,4 +1,4 @@
-//! Element-wise math beyond the arithmetic operators (`clamp`, `erf`, `pow`, `atan2`,
+//! Element-wise math beyond the arithmetic operators (`clamp`, `pow`, `atan2`,
 //! logical ops), reductions over several dimensions (`mean_dims`, `var_dims`, `std_dim`)
 //! and `topk`.
 
@@ -98,14 +98,6 @@ impl Tensor {
                 .into_tensor(self.shape(), self.dtype(), "clamp"),
             _ => Err(Error::dtype("clamp", self.dtype())),
         }
-    }
-
-    /// The error function `erf(x)`; integers give `float32` (`torch.erf`).
-    ///
-    /// # Errors
-    /// [`Error::DType`] for complex and float8.
-    pub fn erf(&self) -> Result<Tensor> {
-        real_map(self, "erf", libm::erf)
     }
 
     /// `self ^ exponent` element-wise, broadcasting, in the promoted floating dtype

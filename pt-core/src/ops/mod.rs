@@ -4,6 +4,7 @@
 //! Every operation is a method of [`Tensor`](crate::Tensor); this module holds the kernels and the few
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
+pub(crate) mod activation;
 mod binary;
 mod conv;
 mod convert;
@@ -13,6 +14,7 @@ mod linear;
 mod math;
 mod matmul;
 pub(crate) mod native;
+mod norm;
 pub(crate) mod promote;
 mod reduce;
 pub(crate) mod shape;
@@ -21,6 +23,7 @@ pub(crate) mod values;
 
 pub use binary::RoundingMode;
 pub use conv::{Conv1dOptions, Conv2dOptions};
+pub use norm::BatchNormArgs;
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]

@@ -5,6 +5,10 @@ use num_complex::Complex64;
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels::gemm::GemmFloat;
+use crate::kernels::math::Transcendental;
+use crate::kernels::{Real, with_real};
+use crate::ops::activation::{is_real, real_map};
 use crate::ops::promote::{scalar_type_name, to_float};
 use crate::ops::values::Values;
 use crate::tensor::Tensor;
@@ -93,6 +97,13 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] for bool and complex (as PyTorch) and float8.
     pub fn relu(&self) -> Result<Tensor> {
+        if is_real(self.dtype()) {
+            return real_map!(self, "relu", 1, |v| if v > T::ZERO || v.is_nan_r() {
+                v
+            } else {
+                T::ZERO
+            });
+        }
         let values = match Values::read(self, "relu")? {
             Values::Bool(_) => {
                 return Err(Error::DType {
@@ -153,6 +164,9 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] for float8.
     pub fn exp(&self) -> Result<Tensor> {
+        if is_real(self.dtype()) {
+            return real_map!(self, "exp", 8, |v| v.exp_k());
+        }
         float_fn(self, "exp", f64::exp, Some(Complex64::exp))
     }
 
@@ -169,6 +183,9 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] for float8.
     pub fn tanh(&self) -> Result<Tensor> {
+        if is_real(self.dtype()) {
+            return real_map!(self, "tanh", 10, |v| v.tanh_k());
+        }
         float_fn(self, "tanh", f64::tanh, Some(Complex64::tanh))
     }
 
@@ -177,6 +194,9 @@ impl Tensor {
     /// # Errors
     /// [`Error::DType`] for float8.
     pub fn sigmoid(&self) -> Result<Tensor> {
+        if is_real(self.dtype()) {
+            return real_map!(self, "sigmoid", 10, |v| T::ONE / (T::ONE + (-v).exp_k()));
+        }
         float_fn(
             self,
             "sigmoid",

@@ -1,21 +1,13 @@
-//! Element-wise activations and softmax.
+//! Element-wise activations and softmax: thin calls into pt-core's native kernels.
 
-use pt_core::{Error, Result, Tensor};
-
-use super::dense::{Dense, to_tensor};
-
-fn map(x: &Tensor, op: &'static str, f: impl Fn(f64) -> f64) -> Result<Tensor> {
-    let d = Dense::of(x, op)?;
-    let data = d.data.into_iter().map(f).collect();
-    to_tensor(data, &d.shape, d.dtype)
-}
+use pt_core::{Result, Tensor};
 
 /// `max(x, 0)` element-wise (`F.relu`).
 ///
 /// # Errors
-/// Non-floating input.
+/// Bool or complex input.
 pub fn relu(x: &Tensor) -> Result<Tensor> {
-    map(x, "relu", |v| if v > 0.0 || v.is_nan() { v } else { 0.0 })
+    x.relu()
 }
 
 /// Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (`F.gelu`, `approximate='none'`).
@@ -23,9 +15,7 @@ pub fn relu(x: &Tensor) -> Result<Tensor> {
 /// # Errors
 /// Non-floating input.
 pub fn gelu(x: &Tensor) -> Result<Tensor> {
-    map(x, "gelu", |v| {
-        0.5 * v * (1.0 + erf(v * std::f64::consts::FRAC_1_SQRT_2))
-    })
+    x.gelu()
 }
 
 /// GELU with the tanh approximation (`F.gelu(x, approximate='tanh')`).
@@ -33,10 +23,15 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
 /// # Errors
 /// Non-floating input.
 pub fn gelu_tanh(x: &Tensor) -> Result<Tensor> {
-    let k = (2.0 / std::f64::consts::PI).sqrt();
-    map(x, "gelu", |v| {
-        0.5 * v * (1.0 + (k * (v + 0.044_715 * v * v * v)).tanh())
-    })
+    x.gelu_tanh()
+}
+
+/// SiLU, `x · sigmoid(x)` (`F.silu`).
+///
+/// # Errors
+/// Non-floating input.
+pub fn silu(x: &Tensor) -> Result<Tensor> {
+    x.silu()
 }
 
 /// Softmax along `dim` (negative counts from the end), computed stably.
@@ -44,91 +39,24 @@ pub fn gelu_tanh(x: &Tensor) -> Result<Tensor> {
 /// # Errors
 /// Non-floating input or a dimension out of range.
 pub fn softmax(x: &Tensor, dim: isize) -> Result<Tensor> {
-    let d = Dense::of(x, "softmax")?;
-    let rank = d.shape.len().max(1);
-    let axis = normalize_dim(dim, rank, "softmax")?;
-    let shape = if d.shape.is_empty() {
-        vec![1]
-    } else {
-        d.shape.clone()
-    };
-    let n = shape[axis];
-    let inner: usize = shape[axis + 1..].iter().product();
-    let outer: usize = shape[..axis].iter().product();
-    let mut out = d.data;
-    for o in 0..outer {
-        for i in 0..inner {
-            let idx = |k: usize| (o * n + k) * inner + i;
-            let max = (0..n)
-                .map(|k| out[idx(k)])
-                .fold(f64::NEG_INFINITY, f64::max);
-            let mut sum = 0.0;
-            for k in 0..n {
-                let e = (out[idx(k)] - max).exp();
-                out[idx(k)] = e;
-                sum += e;
-            }
-            for k in 0..n {
-                out[idx(k)] /= sum;
-            }
-        }
-    }
-    to_tensor(out, &d.shape, d.dtype)
+    x.softmax(dim)
 }
 
-/// A dimension index in `0..rank` from a possibly negative one.
-pub(crate) fn normalize_dim(dim: isize, rank: usize, op: &'static str) -> Result<usize> {
-    let r = isize::try_from(rank).map_err(|_| Error::argument(op, "rank too large"))?;
-    let d = if dim < 0 { dim + r } else { dim };
-    if (0..r).contains(&d) {
-        Ok(d.unsigned_abs())
-    } else {
-        Err(Error::argument(
-            op,
-            format!("dimension {dim} out of range for a tensor of rank {rank}"),
-        ))
-    }
+/// `log(softmax(x, dim))` (`F.log_softmax`).
+///
+/// # Errors
+/// Non-floating input or a dimension out of range.
+pub fn log_softmax(x: &Tensor, dim: isize) -> Result<Tensor> {
+    x.log_softmax(dim)
 }
 
-/// The error function, accurate to about 1e-15: a Taylor series near zero and a
-/// continued fraction for `erfc` in the tails.
+/// The error function of one `f64`, accurate to about 1e-15 (the element-wise form is
+/// [`Tensor::erf`]).
 pub fn erf(x: f64) -> f64 {
-    if x.is_nan() {
-        return x;
-    }
-    let a = x.abs();
-    let r = if a < 3.0 {
-        // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
-        let x2 = a * a;
-        let mut term = a;
-        let mut sum = a;
-        let mut n = 0.0;
-        loop {
-            n += 1.0;
-            term *= -x2 / n;
-            let add = term / (2.0 * n + 1.0);
-            sum += add;
-            if add.abs() <= 1e-17 * sum.abs() || n > 100.0 {
-                break;
-            }
-        }
-        sum * std::f64::consts::FRAC_2_SQRT_PI
-    } else if a > 6.0 {
-        1.0
-    } else {
-        1.0 - erfc_cf(a)
-    };
-    if x < 0.0 { -r } else { r }
-}
-
-/// erfc(x) for x ≥ 3 by the continued fraction
-/// erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated backwards.
-fn erfc_cf(x: f64) -> f64 {
-    let mut f = x;
-    for k in (1..60).rev() {
-        f = x + (f64::from(k) / 2.0) / f;
-    }
-    (-x * x).exp() / (f * std::f64::consts::PI.sqrt())
+    Tensor::scalar(x)
+        .erf()
+        .and_then(|t| t.item::<f64>())
+        .unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -137,7 +65,6 @@ mod tests {
 
     #[test]
     fn erf_matches_reference_values() {
-        // Values from high-precision tables.
         for (x, want) in [
             (0.0, 0.0),
             (0.5, 0.520_499_877_813_046_5),

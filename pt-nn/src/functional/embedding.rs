@@ -2,10 +2,9 @@
 
 use pt_core::{DType, Error, Result, Tensor};
 
-use super::dense::{Dense, to_tensor};
-
 /// Looks up rows of `weight` `(num, dim)` for integer `ids` of any shape; the result has
-/// shape `ids.shape + [dim]` (`F.embedding`; `padding_idx` only matters for gradients).
+/// shape `ids.shape + [dim]` and the weight's dtype (`F.embedding`; `padding_idx` only
+/// matters for gradients). Only the selected rows are copied.
 ///
 /// # Errors
 /// Non-integer ids, an id outside `0..num`, a weight that is not 2-D.
@@ -21,15 +20,14 @@ pub fn embedding(ids: &Tensor, weight: &Tensor) -> Result<Tensor> {
             detail: " (indices must be an integer tensor)".into(),
         });
     }
-    let w = Dense::of(weight, OP)?;
-    let [num, dim] = w.shape[..] else {
+    let [num, dim] = weight.shape()[..] else {
         return Err(Error::shape(
             OP,
-            format!("weight must be 2-D, got {:?}", w.shape),
+            format!("weight must be 2-D, got {:?}", weight.shape()),
         ));
     };
     let idx = ids.to_dtype(DType::I64)?.to_vec::<i64>()?;
-    let mut out = Vec::with_capacity(idx.len() * dim);
+    let mut bytes = Vec::with_capacity(idx.len() * dim * weight.dtype().size());
     for &i in &idx {
         let row = usize::try_from(i)
             .ok()
@@ -40,9 +38,9 @@ pub fn embedding(ids: &Tensor, weight: &Tensor) -> Result<Tensor> {
                     format!("index {i} is out of range for {num} embeddings"),
                 )
             })?;
-        out.extend_from_slice(&w.data[row * dim..(row + 1) * dim]);
+        bytes.extend_from_slice(&weight.select(0, row as isize)?.to_contiguous_bytes());
     }
     let mut shape = ids.shape().to_vec();
     shape.push(dim);
-    to_tensor(out, &shape, w.dtype)
+    Tensor::from_raw_bytes(&bytes, weight.dtype(), &shape)
 }
