@@ -298,6 +298,29 @@ fn tensor_ops() {
     check("ops", &got, &c.outputs);
 }
 
+#[test]
+fn activations() {
+    use pt::nn::{Hardtanh, Identity, LeakyReLU, LogSoftmax, SiLU, Sigmoid, Softmax, Tanh};
+    let c = case("activations");
+    let x = &c.inputs[0];
+    let got = [
+        Sigmoid::new().forward(x).unwrap(),
+        Tanh::new().forward(x).unwrap(),
+        SiLU::new().forward(x).unwrap(),
+        LeakyReLU::new(0.2).forward(x).unwrap(),
+        Hardtanh::new(-1.5, 2.0).forward(x).unwrap(),
+        Softmax::new(1).forward(x).unwrap(),
+        LogSoftmax::new(0).forward(x).unwrap(),
+        Identity::new().forward(x).unwrap(),
+    ];
+    check("activations", &got, &c.outputs);
+    assert_eq!(
+        LeakyReLU::new(0.2).to_string(),
+        "LeakyReLU(negative_slope=0.2)"
+    );
+    assert_eq!(Softmax::new(1).to_string(), "Softmax(dim=1)");
+}
+
 /// `a > 0` as a bool tensor, without a comparison op.
 trait GtZero {
     fn gt_zero(&self) -> Tensor;

@@ -103,6 +103,11 @@ def main():
         a.topk(2, 1)[1],
         a.mean([0], keepdim=True),
     ])
+    x = torch.randn(2, 5) * 3
+    save("activations", None, [x], [
+        nn.Sigmoid()(x), nn.Tanh()(x), nn.SiLU()(x), nn.LeakyReLU(0.2)(x),
+        nn.Hardtanh(-1.5, 2.0)(x), nn.Softmax(1)(x), nn.LogSoftmax(0)(x), nn.Identity()(x),
+    ])
 
 
 if __name__ == "__main__":

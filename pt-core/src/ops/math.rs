@@ -1,4 +1,4 @@
-//! Element-wise math beyond the arithmetic operators (`clamp`, `erf`, `pow`, `atan2`,
+//! Element-wise math beyond the arithmetic operators (`clamp`, `pow`, `atan2`,
 //! logical ops), reductions over several dimensions (`mean_dims`, `var_dims`, `std_dim`)
 //! and `topk`.
 

@@ -3,6 +3,7 @@
 //! `X::with_options(…, XOptions { … })` the rest.
 
 mod activation;
+mod activations_more;
 mod batchnorm;
 mod conv;
 mod embedding;
@@ -13,6 +14,9 @@ mod rnn;
 mod rnn_cell;
 
 pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
+pub use activations_more::{
+    Hardtanh, Identity, LeakyReLU, LogSoftmax, SiLU, Sigmoid, Softmax, Tanh,
+};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use conv::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, KernelSize, PaddingMode,
