@@ -18,7 +18,7 @@ use std::path::Path;
 
 use pt::core::serialize;
 use pt::core::{DType, Tensor};
-use pt::nn::{BatchNorm1d, Forward, LoadOptions, Module, repr};
+use pt::nn::{BatchNorm1d, Forward, LoadStateDictOptions, Module, repr};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut bn = BatchNorm1d::new(3);
@@ -41,13 +41,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.path().join("bn.pt");
     serialize::save_state_dict(&bn.state_dict(), &path)?;
     println!(">>> torch.save(bn.state_dict(), 'bn.pt')");
-    let bn_state_dict = serialize::load_state_dict(&path, None)?;
+    let bn_state_dict = serialize::Checkpoint::open(&path)?.state_dict()?;
     println!(">>> bn_state_dict = torch.load('bn.pt')");
     let mut new_bn = BatchNorm1d::new(3);
     println!(">>> new_bn = torch.nn.BatchNorm1d(3, track_running_stats=True)");
     println!(
         ">>> new_bn.load_state_dict(bn_state_dict)\n{}",
-        new_bn.load_state_dict(&bn_state_dict, &LoadOptions::new())?
+        new_bn.load_state_dict(&bn_state_dict, &LoadStateDictOptions::new())?
     );
 
     // One training step moves the running statistics and counts the batch.
@@ -68,13 +68,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // num_batches_tracked, which loading keeps at the module's value, unreported.
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/batchnorm_v1_state.pt");
-    let old = serialize::load_state_dict(&fixture, None)?;
+    let old = serialize::Checkpoint::open(&fixture)?.state_dict()?;
     println!(
         "\n>>> old = torch.load('batchnorm_v1_state.pt')  # _metadata version {:?}, keys {:?}",
         old.module_version(""),
         old.keys().collect::<Vec<_>>()
     );
-    let report = bn.load_state_dict(&old, &LoadOptions::new())?;
+    let report = bn.load_state_dict(&old, &LoadStateDictOptions::new())?;
     println!(">>> bn.load_state_dict(old)\n{report}");
     let count = bn
         .num_batches_tracked()

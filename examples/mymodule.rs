@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use pt::core::serialize;
 use pt::core::{Generator, Tensor};
-use pt::nn::{Forward, LoadOptions, Module, functional, repr};
+use pt::nn::{Forward, LoadStateDictOptions, Module, functional, repr};
 
 mod support;
 
@@ -57,15 +57,15 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("model.pt");
     serialize::save_state_dict(&model.state_dict(), &path)?;
-    let reloaded = serialize::load_state_dict(&path, None)?;
+    let reloaded = serialize::Checkpoint::open(&path)?.state_dict()?;
     let mut fresh = MyModule::new(&mut Generator::new(1));
-    let report = fresh.load_state_dict(&reloaded, &LoadOptions::new())?;
+    let report = fresh.load_state_dict(&reloaded, &LoadStateDictOptions::new())?;
     println!(">>> new_model.load_state_dict(torch.load('model.pt'))\n{report}\n");
 
     // A checkpoint written by PyTorch itself.
     let torch_state =
-        serialize::load_state_dict(support::fixtures().join("mymodule_state.pt"), None)?;
-    let report = fresh.load_state_dict(&torch_state, &LoadOptions::new())?;
+        serialize::Checkpoint::open(support::fixtures().join("mymodule_state.pt"))?.state_dict()?;
+    let report = fresh.load_state_dict(&torch_state, &LoadStateDictOptions::new())?;
     println!(">>> model.load_state_dict(<tests/fixtures/mymodule_state.pt>)\n{report}\n");
 
     // What a broken checkpoint looks like: every problem at once, plus hints.
@@ -74,7 +74,7 @@ fn run() -> Result<bool, Box<dyn std::error::Error>> {
         broken.insert_value("l1.bais", bias);
     }
     let error = MyModule::new(&mut Generator::new(2))
-        .load_state_dict(&broken, &LoadOptions::new())
+        .load_state_dict(&broken, &LoadStateDictOptions::new())
         .expect_err("a renamed key cannot load strictly");
     println!(">>> (the same checkpoint with l1.bias renamed to l1.bais)\n{error}\n");
 

@@ -9,7 +9,7 @@
 use pt::core::serialize;
 use pt::core::{Generator, Tensor};
 use pt::nn::functional::{self, Conv2dOptions};
-use pt::nn::{BatchNorm2d, Conv2d, Forward, KeyMap, Linear, LoadOptions, Module};
+use pt::nn::{BatchNorm2d, Conv2d, Forward, KeyMap, Linear, LoadStateDictOptions, Module};
 
 mod support;
 
@@ -45,7 +45,8 @@ impl Forward for Net {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let checkpoint = serialize::load_state_dict(support::fixtures().join("cnn_state.pt"), None)?;
+    let checkpoint =
+        serialize::Checkpoint::open(support::fixtures().join("cnn_state.pt"))?.state_dict()?;
     println!(
         "checkpoint keys: {:?}\n",
         checkpoint.keys().collect::<Vec<_>>()
@@ -55,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}\n", net.display());
 
     // 1. Strip only the DataParallel prefix: the layer names still differ.
-    let strip = LoadOptions::new().key_map(KeyMap::new().strip_prefix("module."));
+    let strip = LoadStateDictOptions::new().key_map(KeyMap::new().strip_prefix("module."));
     match net.load_state_dict(&checkpoint, &strip) {
         Ok(report) => println!("unexpectedly loaded: {report}"),
         Err(e) => println!("--- with strip_prefix(\"module.\") only:\n{e}\n"),
@@ -67,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .rename(r"^conv\.", "stem.")
         .rename(r"^bn\.", "norm.")
         .rename(r"^fc\.", "head.");
-    let report = net.load_state_dict(&checkpoint, &LoadOptions::new().key_map(map))?;
+    let report = net.load_state_dict(&checkpoint, &LoadStateDictOptions::new().key_map(map))?;
     println!("--- with the full key map:\n{report}\n");
 
     // 3. Same numbers as PyTorch (eval mode: BatchNorm uses the loaded running stats).

@@ -75,7 +75,8 @@ fn main() -> Result<()> {
     // >>> loaded_small = torch.load('small.pt')
     // >>> loaded_small.storage().size()
     serialize::save(&small.deep_clone().into(), path("small.pt"))?;
-    let loaded_small = serialize::load_with(path("small.pt"), &LoadOptions::new())?;
+    let loaded_small =
+        serialize::Checkpoint::open_with(path("small.pt"), &LoadOptions::new())?.value()?;
     println!("{}", storage_size(tensor(&loaded_small)?));
 
     std::fs::remove_dir_all(&dir)?;

@@ -19,12 +19,13 @@
 //! ```
 
 pub use pt_core as core;
+pub use pt_jit as jit;
 pub use pt_nn as nn;
 
 /// The names most programs use.
 pub mod prelude {
     pub use pt_core::{DType, StateDict, Tensor};
-    pub use pt_nn::{Forward, KeyMap, LoadOptions, Module, Parameter};
+    pub use pt_nn::{Forward, KeyMap, LoadStateDictOptions, Module, Parameter};
 }
 
 // The README's Rust examples compile as doctests.

@@ -42,23 +42,9 @@ fn fixtures() -> Vec<(String, PathBuf, Json)> {
     out
 }
 
-/// Locations the fixture's tensors were saved on.
-fn locations(desc: &Json) -> Vec<String> {
-    desc["entries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["location"].as_str().map(str::to_owned))
-        .collect()
-}
-
-/// Options PyTorch needed: CUDA and custom tags mapped to the CPU.
-fn options_for(desc: &Json) -> LoadOptions {
-    if locations(desc).iter().any(|l| l != "cpu") {
-        LoadOptions::new().map_location(MapLocation::To("cpu".into()))
-    } else {
-        LoadOptions::new()
-    }
+/// Options PyTorch needed: none, device tags load into host memory by default.
+fn options_for(_desc: &Json) -> LoadOptions {
+    LoadOptions::new()
 }
 
 fn compare_entries(name: &str, what: &str, actual: &[Entry], expected: &Json) {
@@ -127,14 +113,14 @@ fn every_fixture_matches_its_description() {
         let opts = options_for(desc);
         match desc["load"].as_str() {
             Some("ok") => {
-                let loaded = serialize::load_file(path, &opts)
-                    .unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
+                let loaded =
+                    load_file(path, &opts).unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
                 check_header(name, &loaded, desc);
                 compare_entries(name, "entries", &describe(&loaded), &desc["entries"]);
             }
             Some("refused") => {
                 let refused = desc["refused_global"].as_str().unwrap();
-                match serialize::load_file(path, &opts) {
+                match load_file(path, &opts) {
                     Err(LoadError::UnsafeGlobal {
                         module,
                         name: n,
@@ -148,7 +134,7 @@ fn every_fixture_matches_its_description() {
                 }
                 if let Some(expected) = desc.get("inert_state_dict") {
                     let inert = opts.clone().mode(UnpicklerMode::Inert);
-                    let loaded = serialize::load_file(path, &inert)
+                    let loaded = load_file(path, &inert)
                         .unwrap_or_else(|e| panic!("{name}: inert load failed: {e}"));
                     let sd = module_state_dict(&loaded.value).unwrap();
                     let entries = describe_value(&sd.to_value(), &loaded.storages);
@@ -174,8 +160,8 @@ fn mmap_loads_equal_normal_loads() {
             continue;
         }
         let opts = options_for(&desc);
-        let normal = describe(&serialize::load_file(&path, &opts).unwrap());
-        match serialize::load_file(&path, &opts.clone().mmap(true)) {
+        let normal = describe(&load_file(&path, &opts).unwrap());
+        match load_file(&path, &opts.clone().mmap(true)) {
             Ok(mapped) => {
                 assert!(!UNMAPPABLE.contains(&name.as_str()), "{name} mapped");
                 assert!(
@@ -197,7 +183,7 @@ fn mmap_loads_equal_normal_loads() {
 #[test]
 fn legacy_files_refuse_mmap() {
     let path = fixtures_dir().join("legacy.pt");
-    match serialize::load_file(path, &LoadOptions::new().mmap(true)) {
+    match load_file(path, &LoadOptions::new().mmap(true)) {
         Err(LoadError::Unsupported { what, .. }) => assert!(what.contains("legacy"), "{what}"),
         other => panic!("{other:?}"),
     }
@@ -207,7 +193,9 @@ fn legacy_files_refuse_mmap() {
 fn loaded_views_keep_sharing_their_storage() {
     for mmap in [false, true] {
         let path = fixtures_dir().join("views.pt");
-        let v = serialize::load_with(&path, &LoadOptions::new().mmap(mmap)).unwrap();
+        let v = load_file(&path, &LoadOptions::new().mmap(mmap))
+            .unwrap()
+            .value;
         let items = v.as_seq().unwrap();
         let (numbers, evens) = (items[0].as_tensor().unwrap(), items[1].as_tensor().unwrap());
         assert!(numbers.shares_storage(evens));
@@ -229,41 +217,51 @@ fn loaded_views_keep_sharing_their_storage() {
 }
 
 #[test]
-fn cuda_tags_need_map_location_like_pytorch() {
+fn device_tags_load_into_host_memory_by_default() {
     let path = fixtures_dir().join("cuda_tagged.pt");
-    match serialize::load(&path) {
+    let loaded = load_file(&path, &LoadOptions::new()).unwrap();
+    assert_eq!(loaded.storages[0].location, "cuda:0");
+    assert!(loaded.storages.iter().all(|s| s.restored_location == "cpu"));
+    let described = describe(&loaded);
+    assert!(
+        described
+            .iter()
+            .any(|e| e.location.as_deref() == Some("cuda:0"))
+    );
+    // PyTorch's refusal, on request.
+    let refusing = LoadOptions::new().registry(LocationRegistry::refusing_devices());
+    match load_file(&path, &refusing) {
         Err(LoadError::Location { tag, message, .. }) => {
             assert!(tag.starts_with("cuda"));
             assert!(message.contains("map_location"), "{message}");
         }
         other => panic!("{other:?}"),
     }
+    // map_location still decides first.
     let mut map = HashMap::new();
     map.insert("cuda:0".to_owned(), "cpu".to_owned());
     map.insert("cuda:1".to_owned(), "cpu".to_owned());
-    let loaded = serialize::load_file(
-        &path,
-        &LoadOptions::new().map_location(MapLocation::Map(map)),
-    )
-    .unwrap();
+    let loaded = load_file(&path, &refusing.clone().map_location(MapLocation::Map(map))).unwrap();
     assert!(loaded.storages.iter().all(|s| s.restored_location == "cpu"));
-    assert_eq!(loaded.storages[0].location, "cuda:0");
     let f = MapLocation::Fn(Arc::new(|t| Some(format!("cpu-from-{}", t.location))));
-    let loaded = serialize::load_file(&path, &LoadOptions::new().map_location(f)).unwrap();
+    let loaded = load_file(&path, &LoadOptions::new().map_location(f)).unwrap();
     assert_eq!(loaded.storages[0].restored_location, "cpu-from-cuda:0");
 }
 
 #[test]
-fn custom_tags_need_a_registered_package() {
+fn custom_tags_load_by_default_and_registered_packages_win() {
     let path = fixtures_dir().join("location_tagged.pt");
-    match serialize::load(&path) {
+    let loaded = load_file(&path, &LoadOptions::new()).unwrap();
+    assert!(loaded.storages.iter().any(|s| s.location == "npu:1"));
+    let refusing = LoadOptions::new().registry(LocationRegistry::refusing_devices());
+    match load_file(&path, &refusing) {
         Err(LoadError::Location { message, .. }) => assert_eq!(
             message,
             "don't know how to restore data location of torch.storage.UntypedStorage (tagged with npu:1)"
         ),
         other => panic!("{other:?}"),
     }
-    let mut registry = LocationRegistry::default();
+    let mut registry = LocationRegistry::refusing_devices();
     registry.register_package(
         30,
         None,
@@ -271,26 +269,51 @@ fn custom_tags_need_a_registered_package() {
             Ok(tag.starts_with("npu").then(|| s.clone()))
         })),
     );
-    let loaded = serialize::load_file(&path, &LoadOptions::new().registry(registry)).unwrap();
+    let loaded = load_file(&path, &LoadOptions::new().registry(registry)).unwrap();
     assert_eq!(loaded.storages.len(), 4);
     assert_eq!(loaded.format, Format::Zip);
+    let npu = loaded
+        .storages
+        .iter()
+        .find(|s| s.location == "npu:1")
+        .unwrap();
+    assert_eq!(npu.restored_location, "npu:1");
 }
 
 #[test]
 fn state_dicts_keep_their_metadata() {
-    let sd = serialize::load_state_dict(fixtures_dir().join("batchnorm_state.pt"), None).unwrap();
+    let sd = serialize::Checkpoint::open(fixtures_dir().join("batchnorm_state.pt"))
+        .unwrap()
+        .state_dict()
+        .unwrap();
     assert_eq!(sd.module_version(""), Some(2));
-    let sd =
-        serialize::load_state_dict(fixtures_dir().join("batchnorm_v1_state.pt"), None).unwrap();
+    let sd = serialize::Checkpoint::open(fixtures_dir().join("batchnorm_v1_state.pt"))
+        .unwrap()
+        .state_dict()
+        .unwrap();
     assert_eq!(sd.module_version(""), Some(1));
-    let ck =
-        serialize::load_state_dict(fixtures_dir().join("checkpoint.pt"), Some("model")).unwrap();
+    let ck = serialize::Checkpoint::open(fixtures_dir().join("checkpoint.pt"))
+        .unwrap()
+        .state_dict_at("model")
+        .unwrap();
     assert_eq!(
         ck.keys().collect::<Vec<_>>(),
         ["l0.weight", "l0.bias", "l1.weight", "l1.bias"]
     );
-    let ts = serialize::load_state_dict(fixtures_dir().join("mymodule_script.pt"), None).unwrap();
+    let ts = serialize::Checkpoint::open(fixtures_dir().join("mymodule_script.pt"))
+        .unwrap()
+        .state_dict()
+        .unwrap();
     assert_eq!(ts.len(), 4);
     let v = serialize::load(fixtures_dir().join("checkpoint.pt")).unwrap();
     assert!(matches!(v.get("extra"), Some(Value::Dict(_))));
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt::core::serialize::LoadOptions,
+) -> Result<pt::core::serialize::Loaded, pt::core::serialize::LoadError> {
+    pt::core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

@@ -205,7 +205,7 @@ fn module_spec(sd: &StateDict, extra: Json) -> Json {
 }
 
 fn expectation(path: &Path) -> Json {
-    let loaded = serialize::load_file(path, &LoadOptions::new()).unwrap();
+    let loaded = load_file(path, &LoadOptions::new()).unwrap();
     json!({
         "format": loaded.format.as_str(),
         "version": loaded.version,
@@ -285,8 +285,8 @@ fn check_python_files(dir: &Path) {
     let opts = LoadOptions::new().map_location(MapLocation::To("cpu".into()));
     for item in files {
         let name = item["file"].as_str().unwrap();
-        let loaded = serialize::load_file(out.join(name), &opts)
-            .unwrap_or_else(|e| panic!("python_out/{name}: {e}"));
+        let loaded =
+            load_file(out.join(name), &opts).unwrap_or_else(|e| panic!("python_out/{name}: {e}"));
         let expect = &item["expect"];
         assert_eq!(loaded.format.as_str(), expect["format"], "{name}");
         let got: Vec<Json> = describe(&loaded)
@@ -359,4 +359,13 @@ fn interop_pytorch_reads_rust_files_and_rust_reads_pytorch_files() {
     let stdout = interop_support::run_checker(&python, dir.path(), &manifest);
     println!("{}", stdout.lines().last().unwrap_or(""));
     check_python_files(dir.path());
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt::core::serialize::LoadOptions,
+) -> Result<pt::core::serialize::Loaded, pt::core::serialize::LoadError> {
+    pt::core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

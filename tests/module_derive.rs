@@ -261,7 +261,7 @@ fn absent_optional_parameter_key_is_unexpected() {
     let mut m = leaf(false);
     let sd = leaf(true).state_dict();
     let err = m
-        .load_state_dict(&sd, &pt::nn::LoadOptions::new())
+        .load_state_dict(&sd, &pt::nn::LoadStateDictOptions::new())
         .unwrap_err();
     assert_eq!(err.unexpected_keys, ["bias"]);
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use module_support::{MyModule, TinyBlock, nested, small_cnn};
 use pt::core::serialize;
 use pt::core::{DType, Generator, StateDict, Tensor};
-use pt::nn::{BatchNorm1d, Forward, KeyMap, LoadOptions, Module};
+use pt::nn::{BatchNorm1d, Forward, KeyMap, LoadStateDictOptions, Module};
 use serde_json::Value as Json;
 
 fn fixture(name: &str) -> PathBuf {
@@ -19,7 +19,10 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn state(name: &str) -> StateDict {
-    serialize::load_state_dict(fixture(&format!("{name}.pt")), None).unwrap()
+    serialize::Checkpoint::open(fixture(&format!("{name}.pt")))
+        .unwrap()
+        .state_dict()
+        .unwrap()
 }
 
 fn json(name: &str) -> Json {
@@ -50,7 +53,7 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
 fn mymodule_loads_and_matches_pytorch_forward() {
     let mut m = MyModule::new(&mut Generator::new(0));
     let report = m
-        .load_state_dict(&state("mymodule_state"), &LoadOptions::new())
+        .load_state_dict(&state("mymodule_state"), &LoadStateDictOptions::new())
         .unwrap();
     assert_eq!(report.to_string(), "<All keys matched successfully>");
     let (x, want) = forward_io("mymodule_state", DType::F32);
@@ -92,7 +95,7 @@ fn batchnorm_fixture_round_trip_and_forward() {
     let sd = state("batchnorm_state");
     assert_eq!(sd.module_version(""), Some(2));
     assert!(
-        bn.load_state_dict(&sd, &LoadOptions::new())
+        bn.load_state_dict(&sd, &LoadStateDictOptions::new())
             .unwrap()
             .is_empty()
     );
@@ -116,7 +119,9 @@ fn batchnorm_version_1_checkpoint_keeps_num_batches_tracked() {
     // Give the module a non-zero count: version-1 loading must keep it.
     bn.train(true);
     bn.forward(&Tensor::ones(&[2, 3], DType::F32)).unwrap();
-    let report = bn.load_state_dict(&sd, &LoadOptions::new()).unwrap();
+    let report = bn
+        .load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap();
     assert_eq!(report.to_string(), "<All keys matched successfully>");
     assert_eq!(
         bn.num_batches_tracked().unwrap().to_vec::<i64>().unwrap(),
@@ -131,7 +136,7 @@ fn batchnorm_version_1_checkpoint_keeps_num_batches_tracked() {
     bare.set_metadata(None);
     assert!(
         BatchNorm1d::new(3)
-            .load_state_dict(&bare, &LoadOptions::new())
+            .load_state_dict(&bare, &LoadStateDictOptions::new())
             .unwrap()
             .is_empty()
     );
@@ -139,7 +144,7 @@ fn batchnorm_version_1_checkpoint_keeps_num_batches_tracked() {
     let mut v2 = sd.clone();
     v2.set_module_version("", 2);
     let err = BatchNorm1d::new(3)
-        .load_state_dict(&v2, &LoadOptions::new())
+        .load_state_dict(&v2, &LoadStateDictOptions::new())
         .unwrap_err();
     assert_eq!(
         err.pytorch_message(),
@@ -151,7 +156,9 @@ fn batchnorm_version_1_checkpoint_keeps_num_batches_tracked() {
 fn data_parallel_cnn_ports_with_a_key_map() {
     let sd = state("cnn_state");
     let mut net = small_cnn();
-    let err = net.load_state_dict(&sd, &LoadOptions::new()).unwrap_err();
+    let err = net
+        .load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap_err();
     // 8, not 9: `bn` has no `_metadata` entry under its unprefixed name, so (as in
     // PyTorch) it counts as an old checkpoint and `bn.num_batches_tracked` is filled in.
     assert_eq!(err.missing_keys.len(), 8);
@@ -159,7 +166,7 @@ fn data_parallel_cnn_ports_with_a_key_map() {
         err.to_string()
             .contains("(added by nn.DataParallel / DistributedDataParallel)")
     );
-    let opts = LoadOptions::new().key_map(KeyMap::new().strip_prefix("module."));
+    let opts = LoadStateDictOptions::new().key_map(KeyMap::new().strip_prefix("module."));
     assert!(net.load_state_dict(&sd, &opts).unwrap().is_empty());
     net.eval();
     let (x, want) = forward_io("cnn_state", DType::F32);
@@ -173,7 +180,7 @@ fn transformer_block_matches_pytorch() {
     let sd = state("block_state");
     assert!(
         block
-            .load_state_dict(&sd, &LoadOptions::new())
+            .load_state_dict(&sd, &LoadStateDictOptions::new())
             .unwrap()
             .is_empty()
     );

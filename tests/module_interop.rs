@@ -15,7 +15,7 @@ use std::path::Path;
 use module_support::{MyModule, TinyBlock, nested, small_cnn};
 use pt::core::serialize::{self, describe, save_state_dict};
 use pt::core::{DType, Generator, StateDict, Tensor};
-use pt::nn::{BatchNorm1d, Forward, KeyMap, LoadOptions, Module};
+use pt::nn::{BatchNorm1d, Forward, KeyMap, LoadStateDictOptions, Module};
 use serde_json::{Value as Json, json};
 
 /// Tensor values as nested JSON lists.
@@ -33,7 +33,7 @@ fn to_json(t: &Tensor) -> Json {
 }
 
 fn expectation(path: &Path) -> Json {
-    let loaded = serialize::load_file(path, &serialize::LoadOptions::new()).unwrap();
+    let loaded = load_file(path, &serialize::LoadOptions::new()).unwrap();
     json!({
         "format": loaded.format.as_str(),
         "version": loaded.version,
@@ -120,7 +120,7 @@ fn write_rust_modules(dir: &Path) -> Json {
 fn check_python_module(dir: &Path, file: &str, spec: &Json) {
     let value = serialize::load(dir.join(file)).unwrap();
     let sd = StateDict::find(&value, spec["state_dict_path"].as_str()).unwrap();
-    let mut opts = LoadOptions::new();
+    let mut opts = LoadStateDictOptions::new();
     if let Some(prefix) = spec["key_prefix"].as_str() {
         opts = opts.key_map(KeyMap::new().strip_prefix(prefix));
     }
@@ -200,4 +200,13 @@ fn interop_pytorch_loads_pt_modules_and_pt_loads_pytorch_modules() {
     }
     // Our four files come back re-saved by PyTorch, plus PyTorch's own seeded modules.
     assert!(checked >= 4, "only {checked} module files came back");
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt::core::serialize::LoadOptions,
+) -> Result<pt::core::serialize::Loaded, pt::core::serialize::LoadError> {
+    pt::core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

@@ -3,7 +3,8 @@
 
 use pt::core::{DType, StateDict, Tensor, Value};
 use pt::nn::{
-    Hint, IncomingState, KeyMap, LoadOptions, LoadProblem, Module, Parameter, Visitor, VisitorMut,
+    Hint, IncomingState, KeyMap, LoadProblem, LoadStateDictOptions, Module, Parameter, Visitor,
+    VisitorMut,
 };
 
 #[derive(Module)]
@@ -57,7 +58,7 @@ fn broken_state() -> StateDict {
 fn strict_error_lists_every_problem_like_pytorch() {
     let mut m = my_module(0.0);
     let err = m
-        .load_state_dict(&broken_state(), &LoadOptions::new())
+        .load_state_dict(&broken_state(), &LoadStateDictOptions::new())
         .unwrap_err();
     assert_eq!(err.pytorch_message(), ALL_PROBLEMS);
     assert!(err.to_string().starts_with(ALL_PROBLEMS));
@@ -72,7 +73,7 @@ fn strict_error_lists_every_problem_like_pytorch() {
 fn non_strict_still_fails_on_shapes_and_values() {
     let mut m = my_module(0.0);
     let err = m
-        .load_state_dict(&broken_state(), &LoadOptions::non_strict())
+        .load_state_dict(&broken_state(), &LoadStateDictOptions::non_strict())
         .unwrap_err();
     assert_eq!(
         err.pytorch_message(),
@@ -86,7 +87,9 @@ fn non_strict_reports_keys() {
     let mut sd = my_module(7.0).state_dict();
     sd.remove("l1.bias");
     sd.insert("zzz", Tensor::zeros(&[1], DType::F32));
-    let report = m.load_state_dict(&sd, &LoadOptions::non_strict()).unwrap();
+    let report = m
+        .load_state_dict(&sd, &LoadStateDictOptions::non_strict())
+        .unwrap();
     assert_eq!(
         report.to_string(),
         "_IncompatibleKeys(missing_keys=['l1.bias'], unexpected_keys=['zzz'])"
@@ -100,7 +103,7 @@ fn non_strict_reports_keys() {
 fn round_trip_matches_all_keys() {
     let mut m = my_module(0.0);
     let report = m
-        .load_state_dict(&my_module(3.0).state_dict(), &LoadOptions::new())
+        .load_state_dict(&my_module(3.0).state_dict(), &LoadStateDictOptions::new())
         .unwrap();
     assert_eq!(report.to_string(), "<All keys matched successfully>");
     assert_eq!(f32s(&m.l1.weight), [103.0, 104.0]);
@@ -114,7 +117,10 @@ fn failed_load_changes_nothing() {
     let before = f32s(&m.l0.weight);
     let mut sd = my_module(9.0).state_dict();
     sd.insert("l1.bias", Tensor::zeros(&[5], DType::F32));
-    assert!(m.load_state_dict(&sd, &LoadOptions::non_strict()).is_err());
+    assert!(
+        m.load_state_dict(&sd, &LoadStateDictOptions::non_strict())
+            .is_err()
+    );
     assert_eq!(
         f32s(&m.l0.weight),
         before,
@@ -123,7 +129,10 @@ fn failed_load_changes_nothing() {
     // PyTorch would have copied l0.* before raising; here everything is intact.
     let mut sd = my_module(9.0).state_dict();
     sd.insert("extra", Tensor::zeros(&[1], DType::F32));
-    assert!(m.load_state_dict(&sd, &LoadOptions::new()).is_err());
+    assert!(
+        m.load_state_dict(&sd, &LoadStateDictOptions::new())
+            .is_err()
+    );
     assert_eq!(f32s(&m.l0.weight), before);
 }
 
@@ -142,7 +151,8 @@ fn converts_dtypes_and_unwraps_one_element() {
     let mut sd = StateDict::new();
     sd.insert("s", Tensor::from_slice_1d(&[2.5f64]));
     sd.insert("count", Tensor::scalar(7.9f64));
-    m.load_state_dict(&sd, &LoadOptions::new()).unwrap();
+    m.load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap();
     assert_eq!(m.s.dtype(), DType::F32);
     assert_eq!(m.s.shape(), &[] as &[usize]);
     assert_eq!(f32s(&m.s), [2.5]);
@@ -156,7 +166,7 @@ fn assign_adopts_checkpoint_tensors() {
     let w = Tensor::from_vec((0..8).map(f64::from).collect::<Vec<_>>(), &[2, 4]).unwrap();
     sd.insert("l0.weight", w.clone());
     let report = m
-        .load_state_dict(&sd, &LoadOptions::non_strict().assign(true))
+        .load_state_dict(&sd, &LoadStateDictOptions::non_strict().assign(true))
         .unwrap();
     assert_eq!(report.missing_keys, ["l0.bias", "l1.weight", "l1.bias"]);
     assert_eq!(m.l0.weight.dtype(), DType::F64);
@@ -181,7 +191,7 @@ fn key_map_strips_renames_and_drops() {
         .rename(r"^features\.(\d+)", "l$1")
         .drop(r"^head\.");
     let report = m
-        .load_state_dict(&source, &LoadOptions::new().key_map(map))
+        .load_state_dict(&source, &LoadStateDictOptions::new().key_map(map))
         .unwrap();
     assert!(report.is_empty());
     assert_eq!(f32s(&m.l0.weight)[0], 5.0);
@@ -194,7 +204,9 @@ fn data_parallel_prefix_is_detected() {
         source.insert(format!("module.{k}"), v.clone());
     }
     let mut m = my_module(0.0);
-    let err = m.load_state_dict(&source, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&source, &LoadStateDictOptions::new())
+        .unwrap_err();
     assert_eq!(err.missing_keys.len(), 4);
     assert_eq!(
         err.hints,
@@ -218,7 +230,9 @@ fn compile_prefix_and_typos_get_hints() {
         source.insert(format!("_orig_mod.{k}"), v.clone());
     }
     let mut m = my_module(0.0);
-    let err = m.load_state_dict(&source, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&source, &LoadStateDictOptions::new())
+        .unwrap_err();
     assert!(
         matches!(&err.hints[0], Hint::StripPrefix { origin: Some(o), .. } if o.contains("torch.compile"))
     );
@@ -226,7 +240,9 @@ fn compile_prefix_and_typos_get_hints() {
     let mut sd = my_module(1.0).state_dict();
     let b = sd.remove("l1.bias").unwrap();
     sd.insert_value("l1.biass", b);
-    let err = m.load_state_dict(&sd, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap_err();
     assert_eq!(
         err.hints,
         [Hint::DidYouMean {
@@ -250,7 +266,9 @@ fn unexpected_keys_follow_module_order() {
     sd.insert("top", Tensor::zeros(&[1], DType::F32));
     sd.insert("_extra_state", Tensor::zeros(&[1], DType::F32));
     let mut m = my_module(0.0);
-    let report = m.load_state_dict(&sd, &LoadOptions::non_strict()).unwrap();
+    let report = m
+        .load_state_dict(&sd, &LoadStateDictOptions::non_strict())
+        .unwrap();
     assert_eq!(
         report.unexpected_keys,
         ["_extra_state", "l0", "top", "l1.stray"]
@@ -266,7 +284,7 @@ fn key_map_collisions_are_errors() {
     let err = m
         .load_state_dict(
             &sd,
-            &LoadOptions::new().key_map(KeyMap::new().strip_prefix("module.")),
+            &LoadStateDictOptions::new().key_map(KeyMap::new().strip_prefix("module.")),
         )
         .unwrap_err();
     assert!(
@@ -288,7 +306,9 @@ fn non_persistent_buffers_are_not_state() {
     assert!(m.state_dict().is_empty());
     let mut sd = StateDict::new();
     sd.insert("scratch", Tensor::ones(&[2], DType::F32));
-    let err = m.load_state_dict(&sd, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap_err();
     assert_eq!(err.unexpected_keys, ["scratch"]);
 }
 
@@ -334,12 +354,15 @@ fn upgrade_hook_sees_versions_with_prefix() {
     let mut old = StateDict::new();
     old.insert("inner.w", Tensor::ones(&[1], DType::F32));
     old.set_module_version("inner", 1);
-    m.load_state_dict(&old, &LoadOptions::new()).unwrap();
+    m.load_state_dict(&old, &LoadStateDictOptions::new())
+        .unwrap();
     assert_eq!(f32s(&m.inner.weight), [1.0]);
     assert_eq!(m.state_dict().module_version("inner"), Some(2));
     // At version 2 the hook does nothing, so the old name is unexpected.
     old.set_module_version("inner", 2);
-    let err = m.load_state_dict(&old, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&old, &LoadStateDictOptions::new())
+        .unwrap_err();
     assert_eq!(err.unexpected_keys, ["inner.w"]);
 }
 
@@ -355,7 +378,7 @@ fn renamed_layers_get_a_rename_hint() {
         l1: lin(1, 2, 0.0),
     };
     let err = m
-        .load_state_dict(&my_module(1.0).state_dict(), &LoadOptions::new())
+        .load_state_dict(&my_module(1.0).state_dict(), &LoadStateDictOptions::new())
         .unwrap_err();
     assert_eq!(
         err.hints,
@@ -373,7 +396,7 @@ fn renamed_layers_get_a_rename_hint() {
     assert!(
         m.load_state_dict(
             &my_module(1.0).state_dict(),
-            &LoadOptions::new().key_map(map)
+            &LoadStateDictOptions::new().key_map(map)
         )
         .unwrap()
         .is_empty()
@@ -394,7 +417,8 @@ fn dtypes_torch_converts_load() {
         "l0.bias",
         Tensor::from_raw_bytes(&[0x38, 0x38], DType::F8E4M3Fn, &[2]).unwrap(),
     );
-    m.load_state_dict(&sd, &LoadOptions::new()).unwrap();
+    m.load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap();
     assert_eq!(f32s(m.l1.bias.as_ref().unwrap()), [7.0]);
     assert_eq!(f32s(m.l0.bias.as_ref().unwrap()), [1.0, 1.0]);
 }
@@ -416,7 +440,9 @@ fn unconvertible_dtypes_are_reported_not_loaded() {
     let mut sd = StateDict::new();
     sd.insert("scale", Tensor::from_slice_1d(&[2.0f32]));
     sd.insert("weight", Tensor::from_slice_1d(&[5.0f32, 6.0]));
-    let err = m.load_state_dict(&sd, &LoadOptions::new()).unwrap_err();
+    let err = m
+        .load_state_dict(&sd, &LoadStateDictOptions::new())
+        .unwrap_err();
     let messages = err.messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(

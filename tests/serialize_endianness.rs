@@ -4,13 +4,15 @@
 use std::path::Path;
 
 use pt::core::serialize::{
-    LoadEndianness, LoadOptions, get_default_load_endianness, load_with,
-    set_default_load_endianness,
+    LoadEndianness, LoadOptions, get_default_load_endianness, set_default_load_endianness,
 };
 
 fn first_values(opts: &LoadOptions) -> Vec<f32> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/no_byteorder.pt");
-    let v = load_with(path, opts).unwrap();
+    let v = pt::core::serialize::Checkpoint::open_with(path, opts)
+        .unwrap()
+        .value()
+        .unwrap();
     let t = v
         .get("float32")
         .and_then(|v| v.as_tensor())

@@ -6,9 +6,7 @@ mod serialize_support;
 
 use std::path::Path;
 
-use pt::core::serialize::{
-    Limits, LoadError, LoadOptions, UnpicklerMode, load_bytes, load_file, save_bytes,
-};
+use pt::core::serialize::{Limits, LoadError, LoadOptions, UnpicklerMode, load_bytes, save_bytes};
 use pt::core::{Tensor, Value};
 use serialize_support::records;
 
@@ -141,7 +139,7 @@ fn err(bytes: &[u8]) -> LoadError {
 
 fn err_with(bytes: &[u8], opts: &LoadOptions) -> LoadError {
     match load_bytes(bytes, opts) {
-        Ok(v) => panic!("expected an error, loaded {:?}", v.kind()),
+        Ok(v) => panic!("expected an error, loaded {:?}", v.value.kind()),
         Err(e) => e,
     }
 }
@@ -166,7 +164,7 @@ fn hand_made_checkpoint_loads() {
         &tensor_pickle("FloatStorage", "0", 4, 1, &[2], &[2]),
         &[("0", &four_floats())],
     );
-    let v = load_bytes(&bytes, &LoadOptions::new()).unwrap();
+    let v = load_bytes(&bytes, &LoadOptions::new()).unwrap().value;
     assert_eq!(
         v.as_tensor().unwrap().to_vec::<f32>().unwrap(),
         vec![2.0, 4.0]
@@ -575,7 +573,9 @@ fn nesting_bomb() {
     );
     // Just under the default limit still loads, on a test thread's stack.
     let p = P::new().op(&[b']'; 500]).op(&[b'a'; 499]).stop();
-    let mut v = load_bytes(&checkpoint(&p, &[]), &LoadOptions::new()).unwrap();
+    let mut v = load_bytes(&checkpoint(&p, &[]), &LoadOptions::new())
+        .unwrap()
+        .value;
     let mut depth = 1;
     while let Value::List(mut items) = v {
         match items.pop() {
@@ -693,7 +693,8 @@ fn refused_globals_name_themselves() {
             other => panic!("{module}.{name}: {other:?}"),
         }
         // Code-running globals stay refused in inert mode; classes become records.
-        let inert = load_bytes(&bytes, &LoadOptions::new().mode(UnpicklerMode::Inert));
+        let inert =
+            load_bytes(&bytes, &LoadOptions::new().mode(UnpicklerMode::Inert)).map(|l| l.value);
         if module == "__main__" {
             assert!(matches!(inert, Ok(Value::Object(_))), "{inert:?}");
         } else {
@@ -807,4 +808,13 @@ fn total_tensor_bytes_limit() {
         ),
         "{e:?}"
     );
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt::core::serialize::LoadOptions,
+) -> Result<pt::core::serialize::Loaded, pt::core::serialize::LoadError> {
+    pt::core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

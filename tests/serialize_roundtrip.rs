@@ -145,7 +145,7 @@ fn every_kind() -> Value {
 
 fn round_trip(v: &Value) -> Value {
     let bytes = save_bytes(v).unwrap();
-    load_bytes(&bytes, &LoadOptions::new()).unwrap()
+    load_bytes(&bytes, &LoadOptions::new()).unwrap().value
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn archive_layout_is_pytorchs() {
 fn forced_zip64_round_trips() {
     let v = every_kind();
     let bytes = save_bytes_with(&v, &SaveOptions::new().zip64_threshold(0)).unwrap();
-    let back = load_bytes(&bytes, &LoadOptions::new()).unwrap();
+    let back = load_bytes(&bytes, &LoadOptions::new()).unwrap().value;
     same_value(&v, &back, "").unwrap();
     assert!(records(&bytes).iter().all(|r| r.data_offset % 64 == 0));
 }
@@ -273,7 +273,10 @@ fn file_saves_are_atomic_and_use_the_file_stem() {
     let mut sd = StateDict::new();
     sd.insert("w", tensor_of(DType::F16, 3, 0));
     serialize::save_state_dict(&sd, &sd_path).unwrap();
-    let back = serialize::load_state_dict(&sd_path, None).unwrap();
+    let back = serialize::Checkpoint::open(&sd_path)
+        .unwrap()
+        .state_dict()
+        .unwrap();
     assert_eq!(back.keys().collect::<Vec<_>>(), ["w"]);
 }
 
@@ -282,7 +285,9 @@ fn writer_and_reader_apis_agree() {
     let v = every_kind();
     let cursor = serialize::save_writer(&v, std::io::Cursor::new(Vec::new())).unwrap();
     let bytes = cursor.into_inner();
-    let back = serialize::load_reader(std::io::Cursor::new(&bytes), &LoadOptions::new()).unwrap();
+    let back = serialize::load_reader(std::io::Cursor::new(&bytes), &LoadOptions::new())
+        .unwrap()
+        .value;
     same_value(&v, &back, "").unwrap();
 }
 
@@ -315,7 +320,7 @@ fn big_endian_order_is_swapped_back() {
     // Without a byteorder record telling otherwise, the per-call default decides.
     let opts = LoadOptions::new().default_endianness(Some(serialize::LoadEndianness::Big));
     let stripped = strip_byteorder(&be);
-    let back = load_bytes(&stripped, &opts).unwrap();
+    let back = load_bytes(&stripped, &opts).unwrap().value;
     same_value(&v, &back, "").unwrap();
 }
 

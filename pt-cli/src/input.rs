@@ -138,7 +138,9 @@ pub fn load_pt(path: &Path, args: &LoadArgs, progress: bool) -> Result<Loaded, I
     let opts = load_options(args)?;
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let _p = Progress::start(&format!("loading {}", path.display()), size, progress);
-    Ok(serialize::load_file(path, &opts)?)
+    Ok(serialize::Checkpoint::open_with(path, &opts)?
+        .into_loaded()
+        .ok_or_else(|| format!("{} is a sharded checkpoint", path.display()))?)
 }
 
 /// True when the value holds inert objects (a whole-module pickle read with `--inert`).

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cli_support::{fixture, parts, pt};
-use pt_core::serialize::{LoadOptions, load_file, save};
+use pt_core::serialize::{LoadOptions, save};
 use pt_core::{StateDict, Tensor, Value};
 use serde_json::Value as Json;
 
@@ -261,4 +261,13 @@ fn interop_python_reads_the_outputs() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt_core::serialize::LoadOptions,
+) -> Result<pt_core::serialize::Loaded, pt_core::serialize::LoadError> {
+    pt_core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

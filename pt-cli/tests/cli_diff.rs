@@ -6,7 +6,7 @@ use std::path::Path;
 
 use cli_support::{fixture, parts, pt};
 use pt_core::StateDict;
-use pt_core::serialize::{LoadOptions, load_file, save};
+use pt_core::serialize::{LoadOptions, save};
 
 fn diff(a: &Path, b: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut args: Vec<&std::ffi::OsStr> = vec!["diff".as_ref()];
@@ -171,4 +171,13 @@ fn nan_equals_nan_and_key_selects_a_subtree() {
     // Scalars of a checkpoint differ from a bare tensor file by key.
     let (code, out, _) = diff(&fixture("tensor.pt"), &fixture("tensor_dict.pt"), &[]);
     assert_eq!(code, 1, "{out}");
+}
+
+/// A single-file checkpoint with its container facts.
+fn load_file(
+    path: impl AsRef<std::path::Path>,
+    opts: &pt_core::serialize::LoadOptions,
+) -> Result<pt_core::serialize::Loaded, pt_core::serialize::LoadError> {
+    pt_core::serialize::Checkpoint::open_with(path, opts)
+        .map(|c| c.into_loaded().expect("a single-file checkpoint"))
 }

@@ -72,17 +72,20 @@ fn inert_mode_gives_the_module_state_dict() {
 }
 
 #[test]
-fn cuda_storages_need_a_map_location() {
+fn cuda_storages_open_with_no_flag_and_show_their_location() {
     let path = fixture("cuda_tagged.pt");
     let (code, out, err) = parts(&pt([
         "inspect".as_ref(),
         "--json".as_ref(),
         path.as_os_str(),
     ]));
-    assert_eq!(code, 1);
-    assert!(err.contains("--map-location cpu"), "{err}");
+    assert_eq!(code, 0, "{err}");
     let got: Json = serde_json::from_str(out.trim()).unwrap();
-    assert!(got["error"].as_str().unwrap().contains("CUDA"), "{out}");
+    let entries = got["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["location"] == "cuda:0"), "{out}");
+    let (code, out, err) = parts(&pt(["inspect".as_ref(), path.as_os_str()]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("cuda:0"), "{out}");
     let (code, _, err) = parts(&pt([
         "inspect".as_ref(),
         "--map-location".as_ref(),

@@ -120,7 +120,8 @@ fn bench(label: &str, sd: &StateDict, dir: &Path) {
         std::hint::black_box(serialize::load(&path).expect("load"));
     });
     let mmap = best_of(runs, || {
-        let v = serialize::load_with(&path, &LoadOptions::new().mmap(true)).expect("mmap load");
+        let v = serialize::Checkpoint::open_with(&path, &LoadOptions::new().mmap(true))
+            .expect("mmap load");
         std::hint::black_box(v);
     });
     let bytes = std::fs::read(&path).expect("read");

@@ -3,7 +3,7 @@
 //! `cargo run --release -p pt-core --example zip_read_bench [-- SMALL LARGE_MIB RUNS]`
 //!
 //! The same work for both: open the archive (central directory) and read every record into its
-//! own `Vec`, CRC-checked. Then, for scale, a full `load_file_bytes` (records read straight into
+//! own `Vec`, CRC-checked. Then, for scale, a full `load_bytes` (records read straight into
 //! storages, plus unpickling). Runs alternate; medians and the ratio crate ÷ ours (> 1: ours
 //! faster) are printed.
 
@@ -11,7 +11,7 @@ use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
 use pt_core::serialize::{
-    __bench_zip_read_all_records as ours_read_all, LoadOptions, load_file_bytes, save_bytes,
+    __bench_zip_read_all_records as ours_read_all, LoadOptions, load_bytes, save_bytes,
 };
 use pt_core::{StateDict, Tensor};
 
@@ -67,7 +67,7 @@ fn main() {
         std::hint::black_box(zip_crate_read_all(&bytes));
         theirs.push(t.elapsed());
         let t = Instant::now();
-        std::hint::black_box(load_file_bytes(&bytes, &opts).expect("loads"));
+        std::hint::black_box(load_bytes(&bytes, &opts).expect("loads"));
         full.push(t.elapsed());
     }
     let (o, t, f) = (median(ours), median(theirs), median(full));

@@ -222,7 +222,7 @@ mod sealed {
 /// # Safety
 /// Implementors must be `Copy`, have no padding, accept every bit pattern, and have
 /// alignment at most 8 (the alignment of every [`crate::Storage`]).
-pub unsafe trait Pod: Element + sealed::Sealed {}
+pub unsafe trait Pod: Element + bytemuck::Pod + sealed::Sealed {}
 
 /// A Rust type that is the element type of one [`DType`]. Sealed: only `bool` has
 /// [`DType::Bool`], which element reads rely on.

@@ -12,6 +12,7 @@
 mod display;
 pub mod dtype;
 pub mod error;
+mod kernels;
 mod ndarray_interop;
 pub mod ops;
 pub mod random;
@@ -25,6 +26,7 @@ pub mod value_serde;
 
 pub use dtype::{DType, Element, Pod};
 pub use error::{Error, Result};
+pub use kernels::{num_threads, set_num_threads};
 pub use ops::RoundingMode;
 pub use random::Generator;
 pub use scalar::Scalar;

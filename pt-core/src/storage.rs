@@ -30,8 +30,11 @@ struct Inner {
 }
 
 enum Buffer {
-    /// Owned memory; `Vec<u64>` gives the 8-byte alignment element views need.
-    Owned(Vec<u64>),
+    /// Owned memory, kept in the vector it was built in (no copy when a kernel hands over its
+    /// output). `Vec<u64>` guarantees 8-byte alignment; the narrower vectors come from the
+    /// global allocator, which aligns blocks to at least 16 bytes on the supported targets
+    /// (`cast_slice` still checks before every typed view).
+    Owned(OwnedVec),
     /// A region `[offset, offset + nbytes)` of a private memory map.
     Mapped(MappedRegion),
 }
@@ -56,14 +59,64 @@ impl MapCell {
     }
 }
 
+/// An owned vector of plain words of one width; its bytes are the storage.
+enum OwnedVec {
+    W8(Vec<u64>),
+    W4(Vec<u32>),
+    W2(Vec<u16>),
+    W1(Vec<u8>),
+}
+
+impl OwnedVec {
+    /// Adopts `v`'s allocation when a word type of the same size and alignment exists,
+    /// otherwise copies it into 8-byte words.
+    fn adopt<T: Pod>(v: Vec<T>) -> OwnedVec {
+        fn fallback<T: Pod>(v: Vec<T>) -> OwnedVec {
+            let bytes: &[u8] = bytemuck::cast_slice(&v);
+            let mut words = vec![0u64; bytes.len().div_ceil(8)];
+            bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
+            OwnedVec::W8(words)
+        }
+        match std::mem::size_of::<T>() {
+            8 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W8)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            4 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W4)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            2 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W2)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            1 => bytemuck::allocation::try_cast_vec(v)
+                .map(OwnedVec::W1)
+                .unwrap_or_else(|(_, v)| fallback(v)),
+            _ => fallback(v),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            OwnedVec::W8(v) => bytemuck::cast_slice(v),
+            OwnedVec::W4(v) => bytemuck::cast_slice(v),
+            OwnedVec::W2(v) => bytemuck::cast_slice(v),
+            OwnedVec::W1(v) => v,
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            OwnedVec::W8(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W4(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W2(v) => bytemuck::cast_slice_mut(v),
+            OwnedVec::W1(v) => v,
+        }
+    }
+}
+
 impl Buffer {
     fn bytes(&self, nbytes: usize) -> &[u8] {
         match self {
-            Buffer::Owned(v) => {
-                // SAFETY: the Vec<u64> holds at least `nbytes` initialised bytes (`zeroed` sizes
-                // it so and it never changes length); u8 has alignment 1.
-                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), nbytes) }
-            }
+            Buffer::Owned(v) => &v.bytes()[..nbytes],
             Buffer::Mapped(r) => {
                 // SAFETY: `[offset, offset + nbytes)` lies inside the map and overlaps no
                 // other storage's region (both checked in `from_mapped_regions`); the map is
@@ -79,10 +132,7 @@ impl Buffer {
 
     fn bytes_mut(&mut self, nbytes: usize) -> &mut [u8] {
         match self {
-            Buffer::Owned(v) => {
-                // SAFETY: as in `bytes`, with exclusive access through `&mut self`.
-                unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), nbytes) }
-            }
+            Buffer::Owned(v) => &mut v.bytes_mut()[..nbytes],
             Buffer::Mapped(r) => {
                 // SAFETY: as in `bytes` for the bounds and lifetime. The map is private and
                 // writable (copy-on-write, `MmapRaw::as_mut_ptr` grants writes), and `&mut self`
@@ -102,7 +152,15 @@ impl Storage {
     /// input must bound them first (see `serialize::Limits`).
     pub fn zeroed(nbytes: usize) -> Storage {
         let words = nbytes.div_ceil(8);
-        Storage::from_buffer(nbytes, Buffer::Owned(vec![0u64; words]))
+        Storage::from_buffer(nbytes, Buffer::Owned(OwnedVec::W8(vec![0u64; words])))
+    }
+
+    /// A storage that takes over `values` (no zeroing, no copy when the vector's alignment
+    /// allows, which holds for every real and half-precision type). Kernels build their
+    /// output this way.
+    pub fn from_vec<T: Pod>(values: Vec<T>) -> Storage {
+        let nbytes = std::mem::size_of_val(values.as_slice());
+        Storage::from_buffer(nbytes, Buffer::Owned(OwnedVec::adopt(values)))
     }
 
     /// A storage holding a copy of `bytes`.
@@ -114,15 +172,7 @@ impl Storage {
 
     /// A storage holding a copy of a typed slice.
     pub fn from_slice<T: Pod>(values: &[T]) -> Storage {
-        let nbytes = std::mem::size_of_val(values);
-        let s = Storage::zeroed(nbytes);
-        {
-            let mut g = s.write();
-            // SAFETY: T is Pod (no padding), so its bytes are initialised; the lengths agree.
-            let src = unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), nbytes) };
-            g.copy_from_slice(src);
-        }
-        s
+        Storage::from_bytes(bytemuck::cast_slice(values))
     }
 
     /// Cuts storages out of a private (copy-on-write) memory map: one per `(offset, nbytes)`
@@ -310,25 +360,14 @@ impl fmt::Debug for StorageWrite<'_> {
 }
 
 fn cast_slice<T: Pod>(bytes: &[u8]) -> &[T] {
-    let size = std::mem::size_of::<T>();
-    assert!(
-        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
-        "storage bytes are not aligned for this element type"
-    );
-    // SAFETY: alignment checked above (owned buffers are 8-aligned; mapped regions are
-    // placed at aligned offsets by the loader, which copies otherwise); T is Pod so any bit
-    // pattern is valid; the length is rounded down to whole elements.
-    unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size) }
+    let whole = bytes.len() / std::mem::size_of::<T>() * std::mem::size_of::<T>();
+    // Panics only on misalignment, which owned buffers and the loader's mapped regions rule out.
+    bytemuck::cast_slice(&bytes[..whole])
 }
 
 fn cast_slice_mut<T: Pod>(bytes: &mut [u8]) -> &mut [T] {
-    let size = std::mem::size_of::<T>();
-    assert!(
-        (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()),
-        "storage bytes are not aligned for this element type"
-    );
-    // SAFETY: as in `cast_slice`, with exclusive access.
-    unsafe { std::slice::from_raw_parts_mut(bytes.as_mut_ptr().cast::<T>(), bytes.len() / size) }
+    let whole = bytes.len() / std::mem::size_of::<T>() * std::mem::size_of::<T>();
+    bytemuck::cast_slice_mut(&mut bytes[..whole])
 }
 
 #[cfg(test)]
@@ -344,6 +383,10 @@ mod tests {
         assert!(a.same(&b));
         assert_eq!(a.nbytes(), 12);
         assert!(!a.same(&a.deep_copy()));
+        let v = Storage::from_vec(vec![1.5f32, -2.0]);
+        assert_eq!(v.read().as_slice::<f32>(), &[1.5, -2.0]);
+        let c = Storage::from_vec(vec![crate::Complex32::new(1.0, 2.0)]);
+        assert_eq!(c.read().as_slice::<f32>(), &[1.0, 2.0]);
     }
 
     #[test]

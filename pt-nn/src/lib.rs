@@ -46,8 +46,8 @@ mod walk;
 pub use containers::{ModuleDict, ModuleList, Sequential};
 pub use layers::*;
 pub use load::{
-    Hint, IncomingState, IncompatibleKeys, KeyMap, LoadFailure, LoadOptions, LoadProblem,
-    LoadStateDictError,
+    Hint, IncomingState, IncompatibleKeys, KeyMap, LoadCheckpointError, LoadFailure, LoadProblem,
+    LoadStateDictError, LoadStateDictOptions,
 };
 pub use module::{Forward, Layer, Module, Visitor, VisitorMut, named_modules};
 pub use parameter::Parameter;

@@ -5,7 +5,9 @@ use std::fmt;
 
 use pt_core::{StateDict, Tensor};
 
-use crate::load::{IncomingState, IncompatibleKeys, LoadOptions, LoadStateDictError};
+use crate::load::{
+    IncomingState, IncompatibleKeys, LoadCheckpointError, LoadStateDictError, LoadStateDictOptions,
+};
 use crate::parameter::Parameter;
 use crate::{repr, walk};
 
@@ -173,9 +175,41 @@ pub trait Module {
     fn load_state_dict(
         &mut self,
         state_dict: &StateDict,
-        options: &LoadOptions,
+        options: &LoadStateDictOptions,
     ) -> Result<IncompatibleKeys, LoadStateDictError> {
         crate::load::load_state_dict(self, state_dict, options)
+    }
+
+    /// Opens a checkpoint (any format [`Checkpoint`](pt_core::serialize::Checkpoint) reads:
+    /// `.pt`, TorchScript, `.safetensors`, a sharded index or a model directory), finds its
+    /// state dict and loads it strictly, returning the report.
+    ///
+    /// # Errors
+    /// [`LoadCheckpointError::Read`] when the file cannot be read or holds no state dict;
+    /// [`LoadCheckpointError::Load`] as [`Module::load_state_dict`] (the module unchanged).
+    fn load_checkpoint(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<IncompatibleKeys, LoadCheckpointError>
+    where
+        Self: Sized,
+    {
+        crate::load::load_checkpoint(self, path.as_ref(), &LoadStateDictOptions::new())
+    }
+
+    /// [`Module::load_checkpoint`] with options (non-strict, assign, key map).
+    ///
+    /// # Errors
+    /// As [`Module::load_checkpoint`].
+    fn load_checkpoint_with(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        options: &LoadStateDictOptions,
+    ) -> Result<IncompatibleKeys, LoadCheckpointError>
+    where
+        Self: Sized,
+    {
+        crate::load::load_checkpoint(self, path.as_ref(), options)
     }
 }
 

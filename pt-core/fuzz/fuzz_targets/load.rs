@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pt_core::serialize::{Limits, LoadOptions, UnpicklerMode, describe, load_file_bytes};
+use pt_core::serialize::{Limits, LoadOptions, UnpicklerMode, describe, load_bytes};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for mode in [UnpicklerMode::Restricted, UnpicklerMode::Inert] {
         let opts = LoadOptions::new().limits(limits.clone()).mode(mode);
-        if let Ok(loaded) = load_file_bytes(data, &opts) {
+        if let Ok(loaded) = load_bytes(data, &opts) {
             // Describing walks every tensor through its validated layout.
             let _ = describe(&loaded);
         }

@@ -1,14 +1,13 @@
-//! `matmul` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands. `float32` and
-//! `float64` use ndarray's `general_mat_mul`; other dtypes use a plain triple loop (`float16`
-//! and `bfloat16` accumulate in `float32`, integers wrap in `int64`).
+//! `matmul` with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands. Floating
+//! dtypes go through the GEMM ([`crate::ops::linear`]; `float16` and `bfloat16` accumulate
+//! in `float32`); complex and integer dtypes use a plain triple loop (integers wrap in
+//! `int64`).
 
-use half::{bf16, f16};
-use ndarray::linalg::general_mat_mul;
-use ndarray::{ArrayView2, ArrayViewMut2};
 use num_complex::{Complex32, Complex64};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::ops::linear::batched_matmul;
 use crate::ops::native::{Native, read_as, tensor_from_values};
 use crate::ops::promote::scalar_type_name;
 use crate::tensor::{Tensor, broadcast_shapes};
@@ -34,20 +33,6 @@ fn batched<T: Native + Default>(
         );
     }
     out
-}
-
-macro_rules! gemm_ndarray {
-    ($t:ty) => {
-        |n: usize, k: usize, p: usize| {
-            move |a: &[$t], b: &[$t], c: &mut [$t]| {
-                // Shapes match the slice lengths by construction.
-                let av = ArrayView2::from_shape((n, k), a).expect("lhs matrix shape");
-                let bv = ArrayView2::from_shape((k, p), b).expect("rhs matrix shape");
-                let mut cv = ArrayViewMut2::from_shape((n, p), c).expect("out matrix shape");
-                general_mat_mul(1.0, &av, &bv, 0.0, &mut cv);
-            }
-        }
-    };
 }
 
 /// A naive product accumulating in `Acc`.
@@ -101,10 +86,6 @@ fn multiply(a: &Tensor, b: &Tensor, count: usize, dims: (usize, usize, usize)) -
         }};
     }
     match a.dtype() {
-        DType::F32 => run!(f32, gemm_ndarray!(f32)(n, k, p)),
-        DType::F64 => run!(f64, gemm_ndarray!(f64)(n, k, p)),
-        DType::F16 => run!(f16, naive::<f16, f32>(n, k, p)),
-        DType::BF16 => run!(bf16, naive::<bf16, f32>(n, k, p)),
         DType::C64 => run!(Complex32, naive::<Complex32, Complex64>(n, k, p)),
         DType::C128 => run!(Complex64, naive::<Complex64, Complex64>(n, k, p)),
         DType::I64 => run!(i64, naive_int::<i64>(n, k, p)),
@@ -195,7 +176,11 @@ impl Tensor {
         };
         let a3 = full(&a, n, k)?;
         let b3 = full(&b, k, p)?;
-        let out = multiply(&a3, &b3, count, (n, k, p))?;
+        let out = if a.dtype().is_floating_point() {
+            batched_matmul(&a3, &b3, &batch, (n, k, p))?
+        } else {
+            multiply(&a3, &b3, count, (n, k, p))?
+        };
         let mut shape = batch.clone();
         if da > 1 {
             shape.push(n);

@@ -5,16 +5,19 @@
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
 mod binary;
+mod conv;
 mod convert;
 mod create;
+mod linear;
 mod matmul;
 pub(crate) mod native;
-mod promote;
+pub(crate) mod promote;
 mod reduce;
 mod unary;
 pub(crate) mod values;
 
 pub use binary::RoundingMode;
+pub use conv::{Conv1dOptions, Conv2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]

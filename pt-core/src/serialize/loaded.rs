@@ -18,15 +18,22 @@ pub enum Format {
     Legacy,
     /// A TorchScript archive (`torch.jit.save`); its tensors are returned as a state dict.
     TorchScript,
+    /// A `.safetensors` file.
+    Safetensors,
+    /// A sharded checkpoint: an `*.index.json` naming its shard files.
+    Sharded,
 }
 
 impl Format {
-    /// `zip`, `legacy` or `torchscript`, as in the fixture descriptions.
+    /// `zip`, `legacy`, `torchscript`, `safetensors` or `sharded`, as in the fixture
+    /// descriptions and `pt inspect --json`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Format::Zip => "zip",
             Format::Legacy => "legacy",
             Format::TorchScript => "torchscript",
+            Format::Safetensors => "safetensors",
+            Format::Sharded => "sharded",
         }
     }
 }
@@ -40,7 +47,8 @@ pub struct StorageInfo {
     pub dtype: DType,
     /// The location tag saved in the file (`cpu`, `cuda:0`).
     pub location: String,
-    /// The location after `map_location` and the registry.
+    /// Where it was placed after `map_location` and the registry (`cpu` when a device tag
+    /// was loaded into host memory by default).
     pub restored_location: String,
     /// Its length in bytes.
     pub nbytes: usize,

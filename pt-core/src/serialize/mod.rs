@@ -18,7 +18,7 @@
 //! let numbers = Tensor::from_slice_1d(&[1i64, 2, 3, 4, 5, 6, 7, 8, 9]);
 //! let evens = numbers.with_layout("slice", vec![4], vec![2], 1).unwrap();
 //! let bytes = save_bytes(&Value::List(vec![numbers.into(), evens.into()])).unwrap();
-//! let loaded = load_bytes(&bytes, &LoadOptions::new()).unwrap();
+//! let loaded = load_bytes(&bytes, &LoadOptions::new()).unwrap().value;
 //! let items = loaded.as_seq().unwrap();
 //! let (a, b) = (items[0].as_tensor().unwrap(), items[1].as_tensor().unwrap());
 //! assert!(a.shares_storage(b)); // views still share one storage
@@ -39,10 +39,20 @@
 //! tensor is kept). TorchScript archives give their module's tensors only: `constants.pkl`
 //! and the code are never run.
 //!
-//! Storages always live in CPU memory: the default [`LocationRegistry`] restores `cpu`,
-//! refuses `cuda*` like PyTorch without CUDA (map it with [`MapLocation`]), and needs a
-//! registered package for any other tag.
+//! Storages always live in host memory: the default [`LocationRegistry`] loads storages
+//! tagged `cuda:0`, `mps`, `xpu` or any other device there too (keeping the saved tag in
+//! [`StorageInfo::location`]), so files saved on a GPU open with no option.
+//! [`LocationRegistry::refusing_devices`] restores PyTorch's refusal; [`MapLocation`] and
+//! registered packages still decide first. `meta` storages hold no data and are refused.
+//!
+//! # Opening checkpoints
+//! [`Checkpoint::open`] takes any path — a `torch.save` file, a TorchScript archive, a
+//! `.safetensors` file, a sharded model's `*.index.json` or a directory holding one — and
+//! gives the value, the state dict, single entries and the [`describe`] table.
+//! [`load`] is its shorthand for the whole value; [`load_bytes`] and [`load_reader`] read a
+//! `torch.save` file held in memory or behind a reader.
 
+mod checkpoint;
 mod describe;
 mod error;
 mod legacy;
@@ -51,17 +61,20 @@ mod loaded;
 mod module_state;
 mod options;
 mod pickle;
+mod safetensors;
 mod save;
 pub mod scan;
 mod source;
 mod storages;
 mod torchscript;
+mod torchscript_archive;
 mod zip;
 
 use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
+pub use checkpoint::Checkpoint;
 pub use describe::{Entry, describe, describe_value};
 pub use error::{FormatError, LoadError, Location, SaveError};
 pub use limits::Limits;
@@ -72,22 +85,27 @@ pub use options::{
     MapLocation, SaveOptions, StorageTag, Tagger, UnpicklerMode, get_default_load_endianness,
     set_default_load_endianness,
 };
+pub use safetensors::{
+    ShardedIndex, is_safetensors_path, load_safetensors, save_safetensors, save_safetensors_sharded,
+};
 pub use save::{
     Existing, record_prefix_for, save, save_bytes, save_bytes_with, save_state_dict, save_with,
     save_writer, save_writer_with, write_atomically,
 };
 pub use scan::{GlobalUse, PickleScan, ScanReport, scan_bytes, scan_file};
+pub use torchscript_archive::{
+    TorchScriptArchive, load_torchscript_archive, load_torchscript_archive_bytes,
+};
 #[doc(hidden)]
 pub use zip::read_all_records as __bench_zip_read_all_records;
 
-use crate::state_dict::StateDict;
 use crate::value::Value;
 use source::{FileSource, ReadAhead, SeekSource, SliceSource, Source};
 
 fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if opts.mmap {
         return Err(LoadError::unsupported(
-            "mmap without a file path (use load_file / load_with on a path)",
+            "mmap without a file path (open the path with Checkpoint::open_with)",
             Location::none(),
         ));
     }
@@ -106,13 +124,8 @@ fn load_source<S: Source + ?Sized>(src: &mut S, opts: &LoadOptions) -> Result<Lo
     }
 }
 
-/// Loads a checkpoint file with its container facts and storage table.
-///
-/// # Errors
-/// [`LoadError::Io`] if the file cannot be read; every other [`LoadError`] kind for bad or
-/// unsupported content.
-pub fn load_file(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    let path = path.as_ref();
+/// Loads a `torch.save` file or TorchScript archive (not safetensors) from a path.
+pub(crate) fn load_file(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let file =
         File::open(path).map_err(|e| LoadError::io(format!("opening {}", path.display()), e))?;
     if opts.mmap {
@@ -125,67 +138,32 @@ pub fn load_file(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Loaded, L
     load_source(&mut src, opts)
 }
 
-/// [`load_file`] over bytes in memory.
+/// Loads any checkpoint path with default options, like `torch.load(path,
+/// weights_only=True, map_location="cpu")`: shorthand for
+/// [`Checkpoint::open`]`(path)?.`[`into_value()`](Checkpoint::into_value).
 ///
 /// # Errors
-/// As [`load_file`]; `mmap` is refused (it needs a path).
-pub fn load_file_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, LoadError> {
+/// As [`Checkpoint::open`].
+pub fn load(path: impl AsRef<Path>) -> Result<Value, LoadError> {
+    Checkpoint::open(path)?.into_value()
+}
+
+/// Loads a `torch.save` file (zip or legacy) or TorchScript archive held in memory.
+///
+/// # Errors
+/// Every [`LoadError`] kind for bad or unsupported content; `mmap` is refused (it needs a
+/// path: use [`Checkpoint::open_with`]).
+pub fn load_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Loaded, LoadError> {
     load_source(&mut SliceSource(bytes), opts)
 }
 
-/// [`load_file`] over any `Read + Seek`.
+/// [`load_bytes`] from any `Read + Seek`.
 ///
 /// # Errors
-/// As [`load_file`]; `mmap` is refused (it needs a path).
-pub fn load_file_reader<R: Read + Seek>(
-    reader: R,
-    opts: &LoadOptions,
-) -> Result<Loaded, LoadError> {
+/// As [`load_bytes`], plus [`LoadError::Io`] when reading fails.
+pub fn load_reader<R: Read + Seek>(reader: R, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut src = ReadAhead::new(
         SeekSource::new(reader).map_err(|e| LoadError::io("seeking the reader", e))?,
     );
     load_source(&mut src, opts)
-}
-
-/// Loads a checkpoint with default options, like `torch.load(path)` (`weights_only=True`).
-///
-/// # Errors
-/// As [`load_file`].
-pub fn load(path: impl AsRef<Path>) -> Result<Value, LoadError> {
-    load_with(path, &LoadOptions::default())
-}
-
-/// Loads a checkpoint with options.
-///
-/// # Errors
-/// As [`load_file`].
-pub fn load_with(path: impl AsRef<Path>, opts: &LoadOptions) -> Result<Value, LoadError> {
-    Ok(load_file(path, opts)?.value)
-}
-
-/// Loads a checkpoint from bytes.
-///
-/// # Errors
-/// As [`load_file_bytes`].
-pub fn load_bytes(bytes: &[u8], opts: &LoadOptions) -> Result<Value, LoadError> {
-    Ok(load_file_bytes(bytes, opts)?.value)
-}
-
-/// Loads a checkpoint from a reader.
-///
-/// # Errors
-/// As [`load_file_reader`].
-pub fn load_reader<R: Read + Seek>(reader: R, opts: &LoadOptions) -> Result<Value, LoadError> {
-    Ok(load_file_reader(reader, opts)?.value)
-}
-
-/// Loads the state dict in a checkpoint: the value at dotted path `key`, or the root if it is
-/// a dict of tensors, or the first of the usual keys (`state_dict`, `model_state_dict`,
-/// `model`, …) holding one. TorchScript archives give their module's state dict.
-///
-/// # Errors
-/// As [`load`], plus [`LoadError::StateDict`] if no state dict is found.
-pub fn load_state_dict(path: impl AsRef<Path>, key: Option<&str>) -> Result<StateDict, LoadError> {
-    let value = load(path)?;
-    Ok(StateDict::find(&value, key)?)
 }

@@ -153,13 +153,17 @@ struct Package {
 /// storage's location at save time, deserializers restore it at load time, both tried in
 /// priority order (lower first).
 ///
-/// This library keeps every storage in CPU memory, so the default registry knows `cpu`
-/// (priority 10) and, like PyTorch on a machine without CUDA, refuses `cuda*` tags with a
-/// message telling the user to map them to the CPU (`MapLocation::To("cpu".into())`).
-/// Register more packages to accept other tags.
+/// This library keeps every storage in host memory. The default registry tags saved
+/// storages `cpu` and restores `cpu`; a storage tagged with any other device (`cuda:0`,
+/// `mps`, `xpu`, …) that no registered package accepts is loaded into host memory too, and
+/// its saved tag stays in [`StorageInfo::location`](super::StorageInfo::location). `meta`
+/// storages hold no data and are refused. [`LocationRegistry::refusing_devices`] gives
+/// PyTorch's behaviour on a machine without CUDA instead.
 #[derive(Clone)]
 pub struct LocationRegistry {
     packages: Vec<Package>,
+    /// Restore tags no package accepts into host memory.
+    host_fallback: bool,
 }
 
 impl fmt::Debug for LocationRegistry {
@@ -167,6 +171,7 @@ impl fmt::Debug for LocationRegistry {
         let prios: Vec<i32> = self.packages.iter().map(|p| p.priority).collect();
         f.debug_struct("LocationRegistry")
             .field("priorities", &prios)
+            .field("host_fallback", &self.host_fallback)
             .finish()
     }
 }
@@ -174,9 +179,13 @@ impl fmt::Debug for LocationRegistry {
 /// PyTorch's message for a CUDA storage on a machine without CUDA.
 pub(crate) const CUDA_MESSAGE: &str = "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. If you are running on a CPU-only machine, please use torch.load with map_location=torch.device('cpu') to map your storages to the CPU. (In pt: LoadOptions::new().map_location(MapLocation::To(\"cpu\".into())).)";
 
+/// The location a storage restored by the host fallback gets.
+pub(crate) const HOST: &str = "cpu";
+
 impl Default for LocationRegistry {
     fn default() -> LocationRegistry {
         let mut r = LocationRegistry::empty();
+        r.host_fallback = true;
         r.register_package(
             10,
             Some(Arc::new(|_: &Storage| Some("cpu".to_owned()))),
@@ -184,6 +193,26 @@ impl Default for LocationRegistry {
                 Ok((tag == "cpu").then(|| s.clone()))
             })),
         );
+        r
+    }
+}
+
+impl LocationRegistry {
+    /// A registry with no packages (every save and load fails to place storages).
+    pub fn empty() -> LocationRegistry {
+        LocationRegistry {
+            packages: Vec::new(),
+            host_fallback: false,
+        }
+    }
+
+    /// PyTorch's behaviour without CUDA: `cpu` is restored, `cuda*` refused with PyTorch's
+    /// message (map it with [`MapLocation`]), and any other tag needs a registered package.
+    pub fn refusing_devices() -> LocationRegistry {
+        let mut r = LocationRegistry {
+            host_fallback: false,
+            ..LocationRegistry::default()
+        };
         r.register_package(
             20,
             None,
@@ -196,15 +225,6 @@ impl Default for LocationRegistry {
             })),
         );
         r
-    }
-}
-
-impl LocationRegistry {
-    /// A registry with no packages (every save and load fails to place storages).
-    pub fn empty() -> LocationRegistry {
-        LocationRegistry {
-            packages: Vec::new(),
-        }
     }
 
     /// Adds a package and keeps the list sorted by priority (stable: equal priorities keep
@@ -238,10 +258,26 @@ impl LocationRegistry {
     /// The refusing deserializer's message, or PyTorch's `don't know how to restore data
     /// location …` when none accepts the tag.
     pub fn restore(&self, storage: &Storage, location: &str) -> Result<Storage, String> {
+        self.place(storage, location).map(|(s, _)| s)
+    }
+
+    /// [`restore`](Self::restore), also saying where the storage went: `location`, or
+    /// `cpu` when the host fallback took it.
+    pub(crate) fn place<'l>(
+        &self,
+        storage: &Storage,
+        location: &'l str,
+    ) -> Result<(Storage, &'l str), String> {
         for d in self.packages.iter().filter_map(|p| p.deserializer.as_ref()) {
             if let Some(s) = d(storage, location)? {
-                return Ok(s);
+                return Ok((s, location));
             }
+        }
+        if location == "meta" {
+            return Err("`meta` storages hold no data; a meta tensor cannot be loaded".to_owned());
+        }
+        if self.host_fallback {
+            return Ok((storage.clone(), HOST));
         }
         Err(format!(
             "don't know how to restore data location of torch.storage.UntypedStorage (tagged with {location})"
@@ -249,7 +285,8 @@ impl LocationRegistry {
     }
 }
 
-/// Options of [`load_with`](super::load_with) and friends (builder style).
+/// Options of loading a `torch.save` file: [`Checkpoint::open_with`](super::Checkpoint::open_with),
+/// [`load_bytes`](super::load_bytes), [`load_reader`](super::load_reader) (builder style).
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub(crate) map_location: MapLocation,
@@ -397,7 +434,7 @@ mod tests {
 
     #[test]
     fn registry_orders_and_refuses() {
-        let r = LocationRegistry::default();
+        let r = LocationRegistry::refusing_devices();
         let s = Storage::zeroed(4);
         assert_eq!(r.tag(&s).as_deref(), Some("cpu"));
         assert!(r.restore(&s, "cpu").unwrap().same(&s));
@@ -420,6 +457,32 @@ mod tests {
         );
         assert_eq!(r2.tag(&s).as_deref(), Some("npu:0"));
         assert!(r2.restore(&s, "cuda:1").is_ok());
+    }
+
+    #[test]
+    fn default_registry_restores_devices_to_host() {
+        let r = LocationRegistry::default();
+        let s = Storage::zeroed(4);
+        for tag in ["cuda:0", "mps", "xpu:1", "hpu", "npu:0"] {
+            let (got, at) = r.place(&s, tag).unwrap();
+            assert!(got.same(&s));
+            assert_eq!(at, "cpu");
+        }
+        assert_eq!(r.place(&s, "cpu").unwrap().1, "cpu");
+        assert!(r.place(&s, "meta").unwrap_err().contains("meta"));
+        let mut custom = LocationRegistry::default();
+        custom.register_package(
+            30,
+            None,
+            Some(Arc::new(|_: &Storage, t: &str| {
+                if t.starts_with("cuda") {
+                    Err("no".into())
+                } else {
+                    Ok(None)
+                }
+            })),
+        );
+        assert_eq!(custom.place(&s, "cuda:0").unwrap_err(), "no");
     }
 
     #[test]

@@ -166,11 +166,12 @@ impl<'o> StorageTable<'o> {
             tag: target.clone(),
             message,
         };
-        let restored = self
+        let (restored, placed) = self
             .opts
             .registry
-            .restore(&storage, &target)
+            .place(&storage, &target)
             .map_err(location_error)?;
+        let placed = placed.to_owned();
         if restored.nbytes() != storage.nbytes() {
             return Err(location_error(format!(
                 "the deserializer for `{target}` returned {} bytes instead of {}",
@@ -178,7 +179,7 @@ impl<'o> StorageTable<'o> {
                 storage.nbytes()
             )));
         }
-        Ok((restored, target))
+        Ok((restored, placed))
     }
 
     /// A reference to a whole storage.

@@ -11,7 +11,7 @@ mod linear;
 mod norm;
 
 pub use activation::{erf, gelu, gelu_tanh, relu, softmax};
-pub use conv::{Conv2dOptions, conv2d};
+pub use conv::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
 pub use dropout::dropout;
 pub use embedding::embedding;
 pub use linear::linear;

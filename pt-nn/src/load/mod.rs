@@ -3,6 +3,7 @@
 //! Unlike PyTorch, loading is transactional: the first pass only reads the module and
 //! stages converted tensors; the module is written only when nothing failed.
 
+mod checkpoint;
 mod convert;
 mod hints;
 mod keymap;
@@ -13,9 +14,11 @@ use std::collections::{HashMap, HashSet};
 use indexmap::IndexMap;
 use pt_core::{StateDict, Tensor, Value};
 
+pub use checkpoint::LoadCheckpointError;
 pub use keymap::KeyMap;
 pub use report::{Hint, IncompatibleKeys, LoadFailure, LoadProblem, LoadStateDictError};
 
+pub(crate) use checkpoint::load_checkpoint;
 pub(crate) use convert::write_into;
 pub(crate) use report::py_str;
 
@@ -25,7 +28,7 @@ use crate::walk::contents;
 
 /// How [`Module::load_state_dict`] matches and installs tensors.
 #[derive(Clone, Debug)]
-pub struct LoadOptions {
+pub struct LoadStateDictOptions {
     /// Missing and unexpected keys are errors (PyTorch's `strict=True`, the default).
     /// Size mismatches and non-tensor values are errors either way.
     pub strict: bool,
@@ -37,16 +40,16 @@ pub struct LoadOptions {
     pub key_map: KeyMap,
 }
 
-impl Default for LoadOptions {
-    fn default() -> LoadOptions {
-        LoadOptions::new()
+impl Default for LoadStateDictOptions {
+    fn default() -> LoadStateDictOptions {
+        LoadStateDictOptions::new()
     }
 }
 
-impl LoadOptions {
+impl LoadStateDictOptions {
     /// Strict, copying, no key map: PyTorch's defaults.
-    pub fn new() -> LoadOptions {
-        LoadOptions {
+    pub fn new() -> LoadStateDictOptions {
+        LoadStateDictOptions {
             strict: true,
             assign: false,
             key_map: KeyMap::new(),
@@ -54,24 +57,24 @@ impl LoadOptions {
     }
 
     /// Non-strict loading: missing and unexpected keys are only reported.
-    pub fn non_strict() -> LoadOptions {
-        LoadOptions::new().strict(false)
+    pub fn non_strict() -> LoadStateDictOptions {
+        LoadStateDictOptions::new().strict(false)
     }
 
-    /// Sets [`LoadOptions::strict`].
-    pub fn strict(mut self, strict: bool) -> LoadOptions {
+    /// Sets [`LoadStateDictOptions::strict`].
+    pub fn strict(mut self, strict: bool) -> LoadStateDictOptions {
         self.strict = strict;
         self
     }
 
-    /// Sets [`LoadOptions::assign`].
-    pub fn assign(mut self, assign: bool) -> LoadOptions {
+    /// Sets [`LoadStateDictOptions::assign`].
+    pub fn assign(mut self, assign: bool) -> LoadStateDictOptions {
         self.assign = assign;
         self
     }
 
     /// Sets the [`KeyMap`].
-    pub fn key_map(mut self, key_map: KeyMap) -> LoadOptions {
+    pub fn key_map(mut self, key_map: KeyMap) -> LoadStateDictOptions {
         self.key_map = key_map;
         self
     }
@@ -132,7 +135,7 @@ struct Pass {
 pub(crate) fn load_state_dict<M: Module + ?Sized>(
     module: &mut M,
     state_dict: &StateDict,
-    options: &LoadOptions,
+    options: &LoadStateDictOptions,
 ) -> Result<IncompatibleKeys, LoadStateDictError> {
     let (entries, collisions) = map_keys(state_dict, &options.key_map);
     let mut pass = Pass {

@@ -191,16 +191,16 @@ impl fmt::Display for Hint {
                 }
                 write!(
                     f,
-                    "; load with LoadOptions::new().key_map(KeyMap::new().strip_prefix(\"{prefix}\"))"
+                    "; load with LoadStateDictOptions::new().key_map(KeyMap::new().strip_prefix(\"{prefix}\"))"
                 )
             }
             Hint::AddPrefix { prefix, explains } => write!(
                 f,
-                "{explains} missing key(s) appear in the checkpoint without the prefix \"{prefix}\"; load with LoadOptions::new().key_map(KeyMap::new().add_prefix(\"{prefix}\"))"
+                "{explains} missing key(s) appear in the checkpoint without the prefix \"{prefix}\"; load with LoadStateDictOptions::new().key_map(KeyMap::new().add_prefix(\"{prefix}\"))"
             ),
             Hint::RenameModule { from, to, explains } => write!(
                 f,
-                "{explains} missing key(s) under \"{to}\" match unexpected keys under \"{from}\" (same names and shapes); load with LoadOptions::new().key_map(KeyMap::new().rename(r\"^{}\", \"{to}\"))",
+                "{explains} missing key(s) under \"{to}\" match unexpected keys under \"{from}\" (same names and shapes); load with LoadStateDictOptions::new().key_map(KeyMap::new().rename(r\"^{}\", \"{to}\"))",
                 regex::escape(from)
             ),
             Hint::DidYouMean {
