@@ -3,11 +3,11 @@
 //!
 //! Our own code rather than the `zip` crate's, for what the loader needs from a reader, not for
 //! speed: `examples/zip_read_bench.rs` (every record read into a `Vec`, CRC-checked) finds the
-//! crate as fast on large records and faster on thousands of small ones. The loader reads each
-//! stored record straight into its final storage or maps it by its data offset (`mmap`), over
-//! our `Source` (positional reads of a file, bytes or any `Read + Seek`), with every offset
-//! and size from the central directory checked against the source and
-//! [`Limits`](super::Limits) and errors naming the record and byte. The writer lays records out
+//! crate as fast or faster (ours ran at 0.7–0.9× its speed, large and small records alike).
+//! The loader reads each stored record straight into its final storage or maps it by its data
+//! offset (`mmap`), over our `Source` (positional reads of a file, bytes or any
+//! `Read + Seek`), with every offset and size from the central directory checked against the
+//! source and [`Limits`](super::Limits) and errors naming the record and byte. The writer lays records out
 //! as PyTorch's `PyTorchStreamWriter` does (`FB` alignment field, data descriptors, a zip64
 //! end record always), streaming each straight from its storage.
 
