@@ -125,3 +125,30 @@ fn exit_status_over_several_files() {
     let (code, _, _) = parts(&pt(["scan"]));
     assert_eq!(code, 2);
 }
+
+#[test]
+fn numpy_globals_are_reported_as_data_only() {
+    let path = fixture("checkpoints/numpy_arrays.pt");
+    let (code, out, err) = parts(&pt(["scan".as_ref(), "--json".as_ref(), path.as_os_str()]));
+    assert_eq!(code, 0, "{out} {err}");
+    let got: Json = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(got["verdict"], "safe", "{out}");
+    let globals: Vec<&Json> = got["globals"].as_array().into_iter().flatten().collect();
+    let numpy: Vec<&&Json> = globals
+        .iter()
+        .filter(|g| g["global"].as_str().is_some_and(|m| m.starts_with("numpy")))
+        .collect();
+    assert!(!numpy.is_empty(), "{out}");
+    assert!(numpy.iter().all(|g| g["data_only"] == true), "{out}");
+    assert!(
+        globals
+            .iter()
+            .filter(|g| g["global"].as_str().is_some_and(|m| m.starts_with("torch")))
+            .all(|g| g["data_only"] == false),
+        "{out}"
+    );
+
+    let (code, out, _) = parts(&pt(["scan".as_ref(), path.as_os_str()]));
+    assert_eq!(code, 0);
+    assert!(out.contains("data-only (numpy"), "{out}");
+}

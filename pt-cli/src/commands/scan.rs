@@ -25,6 +25,7 @@ fn to_json(file: &str, r: &ScanReport) -> Json {
                 "count": g.count,
                 "allowed": g.is_safe(),
                 "inert_allowed": g.inert_allowed,
+                "data_only": g.data_only,
                 "reason": g.refusal,
             })
         })
@@ -75,6 +76,7 @@ pub fn render(file: &str, r: &ScanReport) -> String {
         ]);
         for g in &globals {
             let v = match (&g.refusal, g.inert_allowed) {
+                (None, _) if g.data_only => "data-only (numpy; beyond torch's weights_only)",
                 (None, _) => "allowed",
                 (Some(_), true) => {
                     "REFUSED (not allowlisted; `--inert` reads it as an inert record)"

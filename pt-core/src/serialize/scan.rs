@@ -15,7 +15,7 @@ use super::limits::Limits;
 use super::loaded::Format;
 use super::options::UnpicklerMode;
 use super::pickle::opcodes::{self, *};
-use super::pickle::resolve;
+use super::pickle::{Global, resolve};
 use super::source::{FileSource, SliceSource, Source};
 use super::zip::read::ZipArchive;
 
@@ -33,6 +33,9 @@ pub struct GlobalUse {
     /// True when [`UnpicklerMode::Inert`] would read it (as an inert record); false for
     /// what is refused in every mode (`os`, `posix`, `builtins.eval`, …).
     pub inert_allowed: bool,
+    /// True for numpy's array, dtype and scalar builders: accepted in restricted mode because
+    /// they only build data, though torch's `weights_only` needs them allowlisted by hand.
+    pub data_only: bool,
 }
 
 impl GlobalUse {
@@ -425,12 +428,12 @@ fn record_global(out: &mut PickleScan, module: String, name: String, torchscript
         g.count += 1;
         return;
     }
-    let refusal = resolve(&module, &name, UnpicklerMode::Restricted, torchscript, at)
-        .err()
-        .map(|e| match e {
-            LoadError::UnsafeGlobal { hint, .. } => hint,
-            other => other.to_string(),
-        });
+    let restricted = resolve(&module, &name, UnpicklerMode::Restricted, torchscript, at);
+    let data_only = matches!(restricted, Ok(Global::Numpy(_)));
+    let refusal = restricted.err().map(|e| match e {
+        LoadError::UnsafeGlobal { hint, .. } => hint,
+        other => other.to_string(),
+    });
     let inert_allowed = resolve(&module, &name, UnpicklerMode::Inert, torchscript, at).is_ok();
     out.globals.push(GlobalUse {
         module,
@@ -438,6 +441,7 @@ fn record_global(out: &mut PickleScan, module: String, name: String, torchscript
         count: 1,
         refusal,
         inert_allowed,
+        data_only,
     });
 }
 

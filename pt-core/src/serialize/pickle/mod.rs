@@ -14,7 +14,7 @@ mod rebuild;
 mod reduce;
 pub(crate) mod writer;
 
-pub(crate) use globals::resolve;
+pub(crate) use globals::{Global, resolve};
 pub use globals::{add_safe_globals, clear_safe_globals, get_safe_globals};
 pub(crate) use input::{Input, SliceInput, StreamInput};
 pub(crate) use machine::{PidRequest, StorageProvider, StorageRef};
