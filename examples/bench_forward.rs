@@ -44,6 +44,12 @@ def case(name):
         x = torch.randn(16 * 1024 * 1024); return lambda: F.gelu(x)
     if name == "matmul_bmm":
         a = torch.randn(8, 128, 64); b = torch.randn(8, 64, 128); return lambda: torch.matmul(a, b)
+    if name == "add_4Mi":
+        a = torch.randn(4 * 1024 * 1024); b = torch.randn(4 * 1024 * 1024); return lambda: a + b
+    if name == "mul_bcast":
+        a = torch.randn(32, 128, 768); b = torch.randn(768); return lambda: a * b
+    if name == "sum_last":
+        x = torch.randn(32, 128, 768); return lambda: x.sum(-1)
     raise ValueError(name)
 cache = {}
 torch.set_grad_enabled(False)
@@ -165,11 +171,23 @@ fn case(name: &str, g: &mut Generator) -> Result<Run> {
             let (a, b) = (randn(&[8, 128, 64], g)?, randn(&[8, 64, 128], g)?);
             Box::new(move || a.matmul(&b))
         }
+        "add_4Mi" => {
+            let (a, b) = (randn(&[4 << 20], g)?, randn(&[4 << 20], g)?);
+            Box::new(move || a.add(&b))
+        }
+        "mul_bcast" => {
+            let (a, b) = (randn(&[32, 128, 768], g)?, randn(&[768], g)?);
+            Box::new(move || a.mul(&b))
+        }
+        "sum_last" => {
+            let x = randn(&[32, 128, 768], g)?;
+            Box::new(move || x.sum_dim(-1, false))
+        }
         other => return Err(format!("unknown case {other}").into()),
     })
 }
 
-const CASES: [&str; 9] = [
+const CASES: [&str; 12] = [
     "linear_1024",
     "linear_batch1",
     "linear_tiny",
@@ -179,6 +197,9 @@ const CASES: [&str; 9] = [
     "softmax",
     "gelu_16Mi",
     "matmul_bmm",
+    "add_4Mi",
+    "mul_bcast",
+    "sum_last",
 ];
 
 /// Seconds per call over `iters` calls.

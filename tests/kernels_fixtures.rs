@@ -23,8 +23,15 @@ fn dtype(name: &str) -> DType {
         "f64" => DType::F64,
         "f16" => DType::F16,
         "bf16" => DType::BF16,
+        "i64" => DType::I64,
         other => panic!("unknown dtype {other}"),
     }
+}
+
+/// A number, or one of "nan", "inf", "-inf" (JSON has none of them).
+fn num(v: &Json) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| v.as_str().unwrap().parse().unwrap())
 }
 
 fn usizes(j: &Json) -> Vec<usize> {
@@ -37,12 +44,7 @@ fn usizes(j: &Json) -> Vec<usize> {
 
 /// The input: its contiguous base, permuted into the strided view torch used.
 fn tensor(j: &Json) -> Tensor {
-    let data: Vec<f64> = j["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let data: Vec<f64> = j["data"].as_array().unwrap().iter().map(num).collect();
     let base = Tensor::from_vec(data, &usizes(&j["shape"]))
         .unwrap()
         .to_dtype(dtype(j["dtype"].as_str().unwrap()))
@@ -136,6 +138,15 @@ fn run(op: &str, x: &[Tensor], args: &Json) -> Vec<Tensor> {
                 .unwrap();
             vec![y, rm, rv]
         }
+        "add" => one(x[0].add(&x[1])),
+        "sub" => one(x[0].sub(&x[1])),
+        "mul" => one(x[0].mul(&x[1])),
+        "div" => one(x[0].div(&x[1])),
+        "maximum" => one(x[0].maximum(&x[1])),
+        "minimum" => one(x[0].minimum(&x[1])),
+        "sum" => one(x[0].sum()),
+        "sum_dim" => one(x[0].sum_dim(args["dim"].as_i64().unwrap() as isize, false)),
+        "mean_dim" => one(x[0].mean_dim(args["dim"].as_i64().unwrap() as isize, false)),
         other => panic!("no kernel for {other}"),
     }
 }
@@ -143,7 +154,7 @@ fn run(op: &str, x: &[Tensor], args: &Json) -> Vec<Tensor> {
 /// (relative, absolute) tolerance for a dtype.
 fn tolerance(d: DType) -> (f64, f64) {
     match d {
-        DType::F32 | DType::F64 => (1e-5, 1e-6),
+        DType::F32 | DType::F64 | DType::I64 => (1e-5, 1e-6),
         DType::F16 => (2e-3, 1e-3),
         _ => (1.6e-2, 1e-2),
     }
@@ -167,21 +178,26 @@ fn kernels_match_torch() {
             let wd = dtype(w["dtype"].as_str().unwrap());
             assert_eq!(g.dtype(), wd, "{name}[{k}] dtype");
             assert_eq!(g.shape(), usizes(&w["shape"]), "{name}[{k}] shape");
-            let (rel, abs) = tolerance(wd);
+            // Element-wise arithmetic in f32/f64/i64 is bitwise torch's.
+            let op = case["op"].as_str().unwrap();
+            let exact = matches!(op, "add" | "sub" | "mul" | "div" | "maximum" | "minimum")
+                && matches!(wd, DType::F32 | DType::F64 | DType::I64);
+            // (JSON parsing may be an f64 ulp off, inputs included: f32 compares after
+            // rounding, f64 with slack for that.)
+            let (rel, abs) = if exact { (1e-12, 1e-12) } else { tolerance(wd) };
             let gv = g.to_vec_f64().unwrap();
-            let wv: Vec<f64> = w["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
+            let wv: Vec<f64> = w["data"].as_array().unwrap().iter().map(num).collect();
             // The absolute part scales with the output's size: a sum of products in f32
             // that cancels to a small value carries the rounding of its large terms, in
             // torch's accumulation order as in ours.
             let rms = (wv.iter().map(|v| v * v).sum::<f64>() / wv.len().max(1) as f64).sqrt();
             let abs = abs * rms.max(1.0);
             for (i, (a, &b)) in gv.iter().zip(&wv).enumerate() {
-                let ok = (a - b).abs() <= abs + rel * b.abs() || (a.is_nan() && b.is_nan());
+                let ok = if exact && wd != DType::F64 {
+                    (*a as f32).to_bits() == (b as f32).to_bits() || (a.is_nan() && b.is_nan())
+                } else {
+                    (a - b).abs() <= abs + rel * b.abs() || (a.is_nan() && b.is_nan())
+                };
                 assert!(ok, "{name}[{k}] element {i}: ours {a}, torch {b}");
             }
             checked += 1;

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 torch.manual_seed(8)
 OUT = os.path.join(os.path.dirname(__file__), "..", "fixtures", "kernels", "kernels.json")
-NAMES = {torch.float32: "f32", torch.float64: "f64", torch.float16: "f16", torch.bfloat16: "bf16"}
+NAMES = {torch.float32: "f32", torch.float64: "f64", torch.float16: "f16", torch.bfloat16: "bf16", torch.int64: "i64"}
 
 
 def spec(t, permute=None):
@@ -28,12 +28,21 @@ def spec(t, permute=None):
         "dtype": NAMES[t.dtype],
         "shape": list(base.shape),
         "permute": permute,
-        "data": base.double().flatten().tolist(),
+        "data": data(base),
     }
 
 
+def num(v):
+    """JSON has no NaN or infinity: those travel as strings."""
+    return v if v == v and abs(v) != float("inf") else str(v)
+
+
+def data(t):
+    return [num(v) for v in t.double().flatten().tolist()]
+
+
 def out(t):
-    return {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data": t.double().flatten().tolist()}
+    return {"dtype": NAMES[t.dtype], "shape": list(t.shape), "data": data(t)}
 
 
 def rnd(*shape, dtype=torch.float32, scale=1.0):
@@ -155,6 +164,44 @@ case("batch_norm_train", "batch_norm", [spec(x), spec(rm), spec(rv), spec(w), sp
 x = rnd(3, 8, 5, 5, scale=2.0)
 w, b = rnd(8), rnd(8)
 case("group_norm", "group_norm", [spec(x), spec(w), spec(b)], [out(F.group_norm(x, 4, w, b, 1e-5))], groups=4, eps=1e-5)
+
+# element-wise binary ops: broadcast both ways, strided, empty, one element, half, ints, mixed.
+BINARY = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+          "maximum": torch.maximum, "minimum": torch.minimum}
+for op, f in BINARY.items():
+    for dt in [torch.float32, torch.float64, torch.float16, torch.bfloat16]:
+        a, b = rnd(3, 1, 70, dtype=dt), rnd(5, 1, dtype=dt) + 3.0
+        case(f"{op}_bcast_{NAMES[dt]}", op, [spec(a), spec(b)], [out(f(a, b))])
+    a = rnd(9, 4, 33)
+    at = a.permute(2, 0, 1)
+    b = rnd(33, 1, 4) + 3.0
+    case(f"{op}_strided", op, [spec(at, [2, 0, 1]), spec(b)], [out(f(at, b))])
+    a, b = rnd(300, 257), rnd(300, 257) + 3.0
+    case(f"{op}_large", op, [spec(a), spec(b)], [out(f(a, b))])
+    case(f"{op}_empty", op, [spec(rnd(0, 3)), spec(rnd(1, 3))], [out(f(rnd(0, 3), rnd(1, 3)))])
+    a, b = rnd(1), rnd(1) + 3.0
+    case(f"{op}_one", op, [spec(a), spec(b)], [out(f(a, b))])
+    ai, bi = torch.randint(-50, 50, (4, 6)), torch.randint(1, 9, (6,))
+    case(f"{op}_i64", op, [spec(ai), spec(bi)], [out(f(ai, bi))])
+    a, b = rnd(2, 5, dtype=torch.float16), rnd(5) + 3.0
+    case(f"{op}_mixed_f16_f32", op, [spec(a), spec(b)], [out(f(a, b))])
+a = torch.tensor([1.0, float("nan"), 3.0, -float("inf")])
+b = torch.tensor([float("nan"), 2.0, 4.0, 0.0])
+for op in ["maximum", "minimum", "add", "div"]:
+    case(f"{op}_nan", op, [spec(a), spec(b)], [out(BINARY[op](a, b))])
+
+# reductions over the last dim and over everything
+for dt in [torch.float32, torch.float64, torch.float16, torch.bfloat16]:
+    x = rnd(6, 5, 1000, dtype=dt)
+    case(f"sum_last_{NAMES[dt]}", "sum_dim", [spec(x)], [out(x.sum(-1))], dim=-1)
+    case(f"mean_last_{NAMES[dt]}", "mean_dim", [spec(x)], [out(x.mean(-1))], dim=-1)
+x = rnd(7, 300, 40)
+xt = x.transpose(0, 2)
+case("sum_strided", "sum_dim", [spec(xt, [2, 1, 0])], [out(xt.sum(1))], dim=1)
+case("sum_all_large", "sum", [spec(x)], [out(x.sum())])
+case("sum_empty", "sum_dim", [spec(rnd(4, 0))], [out(rnd(4, 0).sum(-1))], dim=-1)
+xi = torch.randint(-1000, 1000, (3, 77))
+case("sum_i64", "sum_dim", [spec(xi)], [out(xi.sum(-1))], dim=-1)
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:

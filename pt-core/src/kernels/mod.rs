@@ -7,6 +7,7 @@
 //! new storage without a copy ([`crate::Storage::from_vec`]).
 
 pub(crate) mod conv;
+pub(crate) mod elementwise;
 pub(crate) mod gemm;
 pub(crate) mod simd;
 pub(crate) mod threads;

@@ -3,6 +3,9 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::kernels::elementwise::{self, Layout2, broadcast_strides};
+use crate::kernels::gemm::GemmFloat;
+use crate::kernels::{Input, Real, finish, with_real};
 use crate::ops::native::round_to;
 use crate::ops::promote::{Operand, check_can_cast, result_type, scalar_type_name, to_float};
 use crate::ops::values::{Family, Values, family};
@@ -234,6 +237,80 @@ fn div_floor(d: DType, a: f64, b: f64) -> f64 {
     }
 }
 
+/// The native path: floating results computed in f32/f64 straight from the operands'
+/// storage (strided, broadcast by stride 0), f16/bf16 rounded once on store. `None` when the
+/// op or dtype stays on the general path.
+fn native_binary(
+    op: BinOp,
+    name: &'static str,
+    a: &Tensor,
+    b: &Operand<'_>,
+    common: DType,
+    shape: &[usize],
+) -> Option<Result<Tensor>> {
+    if !matches!(common, DType::F32 | DType::F64 | DType::F16 | DType::BF16)
+        || matches!(op, BinOp::DivTrunc | BinOp::DivFloor)
+    {
+        return None;
+    }
+    let scalar;
+    let b = match b {
+        Operand::Tensor(t) => *t,
+        Operand::Scalar(s) => {
+            scalar = Tensor::full_dtype(&[], *s, common);
+            &scalar
+        }
+    };
+    let run = || -> Result<Tensor> {
+        with_real!(common, name, |T| {
+            let n: usize = shape.iter().product();
+            if n == 0 {
+                return finish::<T>(Vec::new(), shape, common);
+            }
+            let ia = Input::<T>::of(a, true, name)?;
+            let ib = Input::<T>::of_distinct(b, &[a], true, name)?;
+            let l = Layout2::new(
+                shape,
+                &broadcast_strides(a.shape(), &ia.stride, shape),
+                &broadcast_strides(b.shape(), &ib.stride, shape),
+            );
+            let mut out = vec![<T as GemmFloat>::ZERO; n];
+            let (da, db, oa, ob) = (ia.data(), ib.data(), ia.offset, ib.offset);
+            let go = |out: &mut [T], f: fn(T, T) -> T| {
+                elementwise::binary(out, &l, da, oa, db, ob, 1, f);
+            };
+            match op {
+                BinOp::Add => go(&mut out, |x, y| x + y),
+                BinOp::Sub => go(&mut out, |x, y| x - y),
+                BinOp::Mul => go(&mut out, |x, y| x * y),
+                BinOp::Div => go(&mut out, |x, y| x / y),
+                BinOp::Maximum => go(&mut out, |x, y| {
+                    if x.is_nan_r() || y.is_nan_r() {
+                        x + y
+                    } else if x > y {
+                        x
+                    } else {
+                        y
+                    }
+                }),
+                BinOp::Minimum => go(&mut out, |x, y| {
+                    if x.is_nan_r() || y.is_nan_r() {
+                        x + y
+                    } else if x < y {
+                        x
+                    } else {
+                        y
+                    }
+                }),
+                BinOp::DivTrunc | BinOp::DivFloor => unreachable!("excluded above"),
+            }
+            drop((ia, ib));
+            finish::<T>(out, shape, common)
+        })
+    };
+    Some(run())
+}
+
 fn binary(a: &Tensor, b: Operand<'_>, op: BinOp) -> Result<Tensor> {
     let name = op.name(false);
     let common = compute_dtype(op, name, a, &b)?;
@@ -241,6 +318,9 @@ fn binary(a: &Tensor, b: Operand<'_>, op: BinOp) -> Result<Tensor> {
         Operand::Tensor(t) => broadcast_shapes(name, a.shape(), t.shape())?,
         Operand::Scalar(_) => a.shape().to_vec(),
     };
+    if let Some(r) = native_binary(op, name, a, &b, common, &shape) {
+        return r;
+    }
     compute(op, name, a, &b, common, &shape)?.into_tensor(&shape, common, name)
 }
 
