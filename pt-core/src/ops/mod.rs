@@ -15,6 +15,7 @@ mod math;
 mod matmul;
 pub(crate) mod native;
 mod norm;
+mod pool;
 pub(crate) mod promote;
 mod reduce;
 pub(crate) mod shape;
@@ -24,6 +25,7 @@ pub(crate) mod values;
 pub use binary::RoundingMode;
 pub use conv::{Conv1dOptions, Conv2dOptions};
 pub use norm::BatchNormArgs;
+pub use pool::{Interpolation, Pool2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]

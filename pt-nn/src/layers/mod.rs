@@ -10,8 +10,10 @@ mod embedding;
 mod linear;
 mod norm;
 pub(crate) mod padding;
+mod pooling;
 mod rnn;
 mod rnn_cell;
+mod upsample;
 
 pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
 pub use activations_more::{
@@ -28,5 +30,10 @@ pub use padding::{
     ConstantPad1d, ConstantPad2d, PadMode, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
     ReplicationPad2d, ZeroPad2d,
 };
+pub use pooling::{
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+    MaxPool2d,
+};
 pub use rnn::{GRU, LSTM, RNN, RNNOptions};
 pub use rnn_cell::{GRUCell, LSTMCell, Nonlinearity, RNNCell, RNNCellOptions};
+pub use upsample::Upsample;
