@@ -10,8 +10,10 @@ use pt::core::{DType, StateDict, Tensor, serialize};
 use pt::nn::functional::{self, Interpolation, Resize};
 use pt::nn::{
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, Forward,
-    LoadStateDictOptions, MaxPool1d, MaxPool2d, Module,
+    GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNormOptions, LoadStateDictOptions,
+    MaxPool1d, MaxPool2d, Module, RMSNorm,
 };
+use pt::nn::{CELU, ELU, Hardsigmoid, Hardswish, Mish, PReLU, SELU, Softplus, Unflatten};
 
 struct Case {
     state: StateDict,
@@ -218,4 +220,114 @@ fn interpolate() {
         "Upsample(scale_factor=2.0, mode='bilinear', align_corners=True)"
     );
     assert!(functional::interpolate(&x.select(0, 0).unwrap(), Resize::Size(2, 2), near).is_err());
+}
+
+#[test]
+fn normalisation() {
+    for training in [true, false] {
+        let c = case("groupnorm");
+        let mut m = GroupNorm::new(2, 6, 1e-5, true).unwrap();
+        load(&mut m, &c, training);
+        check("groupnorm", &[m.forward(&c.inputs[0]).unwrap()], &c.outputs);
+    }
+    let m = GroupNorm::new(3, 3, 1e-3, false).unwrap();
+    assert_eq!(m.to_string(), "GroupNorm(3, 3, eps=0.001, affine=False)");
+    run("groupnorm_noaffine_t", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+    assert!(GroupNorm::new(4, 6, 1e-5, true).is_err());
+
+    let c = case("rmsnorm");
+    let mut m = RMSNorm::new(&[4, 5], None, true);
+    load(&mut m, &c, true);
+    assert_eq!(
+        m.to_string(),
+        "RMSNorm((4, 5), eps=None, elementwise_affine=True)"
+    );
+    check("rmsnorm", &[m.forward(&c.inputs[0]).unwrap()], &c.outputs);
+    let m = RMSNorm::new(&[6], Some(1e-4), false);
+    run("rmsnorm_noaffine_eps", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+
+    let opts = InstanceNormOptions {
+        affine: true,
+        ..Default::default()
+    };
+    let m = InstanceNorm2d::with_options(3, opts);
+    run("instnorm2d_affine_t", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+    let m = InstanceNorm1d::new(4);
+    assert_eq!(
+        m.to_string(),
+        "InstanceNorm1d(4, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)"
+    );
+    assert!(m.state_dict().is_empty());
+    run("instnorm1d_unbatched", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+
+    for (name, training, momentum) in [
+        ("instnorm1d_track_train", true, None),
+        ("instnorm1d_track_eval", false, Some(0.1)),
+    ] {
+        let c = case(name);
+        let opts = InstanceNormOptions {
+            momentum,
+            track_running_stats: true,
+            ..Default::default()
+        };
+        let mut m = InstanceNorm1d::with_options(3, opts);
+        load(&mut m, &c, training);
+        let y = m.forward(&c.inputs[0]).unwrap();
+        let got = [
+            y,
+            m.running_mean.clone().unwrap(),
+            m.running_var.clone().unwrap(),
+            m.num_batches_tracked.clone().unwrap(),
+        ];
+        check(name, &got, &c.outputs);
+    }
+}
+
+#[test]
+fn activations() {
+    let c = case("activations");
+    let x = &c.inputs[0];
+    let layers: Vec<Box<dyn Forward>> = vec![
+        Box::new(Mish::new()),
+        Box::new(ELU::new(1.0)),
+        Box::new(ELU::new(0.5)),
+        Box::new(SELU::new()),
+        Box::new(CELU::new(1.5)),
+        Box::new(Softplus::new(1.0, 20.0)),
+        Box::new(Softplus::new(2.0, 1.0)),
+        Box::new(Hardswish::new()),
+        Box::new(Hardsigmoid::new()),
+        Box::new(Unflatten::new(1, &[2, 3])),
+    ];
+    let got: Vec<Tensor> = layers.iter().map(|l| l.forward(x).unwrap()).collect();
+    check("activations", &got, &c.outputs);
+    assert_eq!(
+        Softplus::new(2.0, 1.0).to_string(),
+        "Softplus(beta=2.0, threshold=1.0)"
+    );
+    assert!(Unflatten::new(1, &[4, 2]).forward(x).is_err());
+
+    let p = PReLU::new(6, 0.1).unwrap();
+    run("prelu_channels", &mut p.clone(), |x| {
+        vec![p.forward(x).unwrap()]
+    });
+    let p = PReLU::new(1, 0.25).unwrap();
+    assert_eq!(p.to_string(), "PReLU(num_parameters=1)");
+    run("prelu_single_t", &mut p.clone(), |x| {
+        vec![p.forward(x).unwrap()]
+    });
+    assert!(
+        PReLU::new(4, 0.25)
+            .unwrap()
+            .forward(&Tensor::zeros(&[2, 3], DType::F32))
+            .is_err()
+    );
 }

@@ -71,6 +71,50 @@ def main():
         F.interpolate(x, size=(1, 1), mode="bilinear", align_corners=True),
     ])
 
+    # Normalisation.
+    run("groupnorm", nn.GroupNorm(2, 6), torch.randn(3, 6, 4, 5))
+    run("groupnorm_noaffine_t", nn.GroupNorm(3, 3, eps=1e-3, affine=False), torch.randn(2, 3, 5, 4), transpose=True)
+    rms = nn.RMSNorm([4, 5])
+    with torch.no_grad():
+        rms.weight.uniform_(0.5, 1.5)
+    run("rmsnorm", rms, torch.randn(2, 3, 4, 5))
+    run("rmsnorm_noaffine_eps", nn.RMSNorm(6, eps=1e-4, elementwise_affine=False), torch.randn(3, 6))
+    m = nn.InstanceNorm2d(3, affine=True)
+    with torch.no_grad():
+        m.weight.uniform_(0.5, 1.5)
+        m.bias.uniform_(-0.5, 0.5)
+    run("instnorm2d_affine_t", m, torch.randn(2, 3, 5, 4), transpose=True)
+    run("instnorm1d_unbatched", nn.InstanceNorm1d(4), torch.randn(4, 7))
+    # Tracking: training updates the running stats (returned after the output), eval uses them.
+    for train in (True, False):
+        m = nn.InstanceNorm1d(3, momentum=None if train else 0.1, track_running_stats=True)
+        m.running_mean.uniform_(-1, 1)
+        m.running_var.uniform_(0.5, 2)
+        m.num_batches_tracked.fill_(4)
+        state = {k: v.clone() for k, v in m.state_dict().items()}
+        x = torch.randn(2, 3, 6)
+        m.train(train)
+        with torch.no_grad():
+            y = m(x)
+        d = {f"state.{k}": v for k, v in state.items()}
+        d["in.0"] = x
+        for i, t in enumerate([y, m.running_mean, m.running_var, m.num_batches_tracked]):
+            d[f"out.{i}"] = t.clone()
+        torch.save(d, OUT / f"instnorm1d_track_{'train' if train else 'eval'}.pt")
+
+    # Activations: one input with large, small and zero values.
+    x = torch.cat([torch.randn(2, 3, 4) * 4, torch.tensor([0.0, 1e-4, -1e-4, 25.0]).expand(2, 3, 4)], dim=1)
+    save("activations", None, [x], [
+        nn.Mish()(x), nn.ELU()(x), nn.ELU(0.5)(x), nn.SELU()(x), nn.CELU(1.5)(x),
+        nn.Softplus()(x), nn.Softplus(beta=2.0, threshold=1.0)(x),
+        nn.Hardswish()(x), nn.Hardsigmoid()(x), nn.Unflatten(1, (2, 3))(x),
+    ])
+    p = nn.PReLU(6, init=0.1)
+    with torch.no_grad():
+        p.weight.uniform_(-0.5, 0.5)
+    run("prelu_channels", p, x)
+    run("prelu_single_t", nn.PReLU(), torch.randn(3, 5), transpose=True)
+
 
 if __name__ == "__main__":
     main()

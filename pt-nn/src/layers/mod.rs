@@ -3,12 +3,14 @@
 //! `X::with_options(…, XOptions { … })` the rest.
 
 mod activation;
+mod activations_extra;
 mod activations_more;
 mod batchnorm;
 mod conv;
 mod embedding;
 mod linear;
 mod norm;
+mod norm_more;
 pub(crate) mod padding;
 mod pooling;
 mod rnn;
@@ -16,6 +18,9 @@ mod rnn_cell;
 mod upsample;
 
 pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
+pub use activations_extra::{
+    CELU, ELU, Hardsigmoid, Hardswish, Mish, PReLU, SELU, Softplus, Unflatten,
+};
 pub use activations_more::{
     Hardtanh, Identity, LeakyReLU, LogSoftmax, SiLU, Sigmoid, Softmax, Tanh,
 };
@@ -26,6 +31,7 @@ pub use conv::{
 pub use embedding::{Embedding, EmbeddingOptions};
 pub use linear::{Linear, LinearOptions};
 pub use norm::{LayerNorm, LayerNormOptions};
+pub use norm_more::{GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNormOptions, RMSNorm};
 pub use padding::{
     ConstantPad1d, ConstantPad2d, PadMode, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
     ReplicationPad2d, ZeroPad2d,
