@@ -14,6 +14,7 @@ use pt::nn::{
     MaxPool1d, MaxPool2d, Module, RMSNorm,
 };
 use pt::nn::{CELU, ELU, Hardsigmoid, Hardswish, Mish, PReLU, SELU, Softplus, Unflatten};
+use pt::nn::{ConvTranspose1d, ConvTranspose2d, ConvTransposeOptions};
 
 struct Case {
     state: StateDict,
@@ -328,6 +329,74 @@ fn activations() {
         PReLU::new(4, 0.25)
             .unwrap()
             .forward(&Tensor::zeros(&[2, 3], DType::F32))
+            .is_err()
+    );
+}
+
+#[test]
+fn transposed_convolutions() {
+    let m = ConvTranspose2d::new(3, 4, 3).unwrap();
+    assert_eq!(
+        m.to_string(),
+        "ConvTranspose2d(3, 4, kernel_size=(3, 3), stride=(1, 1))"
+    );
+    run("convt2d_basic", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+
+    let opts = ConvTransposeOptions {
+        stride: [2, 3],
+        padding: [1, 1],
+        output_padding: [1, 2],
+        groups: 2,
+        dilation: [1, 2],
+        bias: true,
+    };
+    let m = ConvTranspose2d::with_options(4, 6, (3, 2), opts).unwrap();
+    run("convt2d_full", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+
+    let opts = ConvTransposeOptions {
+        stride: [2, 2],
+        bias: false,
+        ..Default::default()
+    };
+    let m = ConvTranspose2d::with_options(2, 3, 2, opts).unwrap();
+    run("convt2d_unbatched_nobias_t", &mut m.clone(), |x| {
+        vec![m.forward(x).unwrap()]
+    });
+
+    let opts = ConvTransposeOptions {
+        stride: [3],
+        padding: [2],
+        output_padding: [1],
+        groups: 2,
+        dilation: [2],
+        bias: true,
+    };
+    let m = ConvTranspose1d::with_options(4, 2, 5, opts).unwrap();
+    run("convt1d", &mut m.clone(), |x| vec![m.forward(x).unwrap()]);
+
+    assert!(
+        ConvTranspose2d::with_options(
+            3,
+            4,
+            2,
+            ConvTransposeOptions {
+                groups: 2,
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    let bad = ConvTransposeOptions {
+        output_padding: [1, 1],
+        ..Default::default()
+    };
+    let m = ConvTranspose2d::with_options(1, 1, 2, bad).unwrap();
+    assert!(
+        m.forward(&Tensor::zeros(&[1, 1, 3, 3], DType::F32))
             .is_err()
     );
 }

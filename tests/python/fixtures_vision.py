@@ -115,6 +115,12 @@ def main():
     run("prelu_channels", p, x)
     run("prelu_single_t", nn.PReLU(), torch.randn(3, 5), transpose=True)
 
+    # Transposed convolutions.
+    run("convt2d_basic", nn.ConvTranspose2d(3, 4, 3), torch.randn(2, 3, 5, 4))
+    run("convt2d_full", nn.ConvTranspose2d(4, 6, (3, 2), stride=(2, 3), padding=(1, 1), output_padding=(1, 2), groups=2, dilation=(1, 2)), torch.randn(1, 4, 4, 5))
+    run("convt2d_unbatched_nobias_t", nn.ConvTranspose2d(2, 3, 2, stride=2, bias=False), torch.randn(2, 4, 3), transpose=True)
+    run("convt1d", nn.ConvTranspose1d(4, 2, 5, stride=3, padding=2, output_padding=1, groups=2, dilation=2), torch.randn(2, 4, 6))
+
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@
 pub(crate) mod activation;
 mod binary;
 mod conv;
+mod conv_transpose;
 mod convert;
 mod create;
 mod index;
@@ -24,6 +25,7 @@ pub(crate) mod values;
 
 pub use binary::RoundingMode;
 pub use conv::{Conv1dOptions, Conv2dOptions};
+pub use conv_transpose::{ConvTranspose1dOptions, ConvTranspose2dOptions};
 pub use norm::BatchNormArgs;
 pub use pool::{Interpolation, Pool2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};

@@ -7,6 +7,7 @@ mod activations_extra;
 mod activations_more;
 mod batchnorm;
 mod conv;
+mod conv_transpose;
 mod embedding;
 mod linear;
 mod norm;
@@ -28,6 +29,7 @@ pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use conv::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, KernelSize, PaddingMode,
 };
+pub use conv_transpose::{ConvTranspose1d, ConvTranspose2d, ConvTransposeOptions};
 pub use embedding::{Embedding, EmbeddingOptions};
 pub use linear::{Linear, LinearOptions};
 pub use norm::{LayerNorm, LayerNormOptions};
