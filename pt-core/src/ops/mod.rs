@@ -7,6 +7,7 @@
 pub(crate) mod activation;
 mod binary;
 mod conv;
+mod conv_transpose;
 mod convert;
 mod create;
 mod index;
@@ -15,6 +16,7 @@ mod math;
 mod matmul;
 pub(crate) mod native;
 mod norm;
+mod pool;
 pub(crate) mod promote;
 mod reduce;
 pub(crate) mod shape;
@@ -23,7 +25,9 @@ pub(crate) mod values;
 
 pub use binary::RoundingMode;
 pub use conv::{Conv1dOptions, Conv2dOptions};
+pub use conv_transpose::{ConvTranspose1dOptions, ConvTranspose2dOptions};
 pub use norm::BatchNormArgs;
+pub use pool::{Interpolation, Pool2dOptions};
 pub use promote::{Operand, can_cast, promote_types, result_type, scalar_type_name};
 
 #[allow(unused_imports)]

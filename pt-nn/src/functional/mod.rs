@@ -5,6 +5,7 @@ mod activation;
 mod conv;
 mod dropout;
 mod embedding;
+mod interpolate;
 mod linear;
 mod norm;
 
@@ -13,5 +14,7 @@ pub use activation::{erf, gelu, gelu_tanh, log_softmax, relu, silu, softmax};
 pub use conv::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
 pub use dropout::dropout;
 pub use embedding::embedding;
+pub use interpolate::{Resize, interpolate};
 pub use linear::linear;
 pub use norm::{BatchNormState, batch_norm, group_norm, layer_norm};
+pub use pt_core::ops::Interpolation;
