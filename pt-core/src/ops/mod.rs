@@ -5,6 +5,7 @@
 //! free-standing items ([`RoundingMode`], [`promote_types`], [`result_type`], …).
 
 pub(crate) mod activation;
+mod attention;
 mod binary;
 mod conv;
 mod conv_transpose;

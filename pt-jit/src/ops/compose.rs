@@ -2,7 +2,7 @@
 //! (linear, sigmoid, tanh, products, cat), attention (matmul, softmax), and the
 //! list/any/all and device queries scripted code makes.
 
-use pt_core::{DType, Tensor};
+use pt_core::Tensor;
 use pt_nn::functional as F;
 
 use super::OpDef;
@@ -268,7 +268,7 @@ fn truth_reduce(a: &[Value], any: bool) -> OpResult<Value> {
     }))
 }
 
-/// softmax(q·kᵀ·scale + mask)·v from matmul, softmax and element-wise kernels.
+/// `aten::scaled_dot_product_attention` through pt-core's attention kernel.
 fn sdpa(a: Vec<Value>) -> OpResult<Value> {
     let op = "scaled_dot_product_attention";
     let (q, k, v) = (tensor(&a, 0, op)?, tensor(&a, 1, op)?, tensor(&a, 2, op)?);
@@ -277,33 +277,13 @@ fn sdpa(a: Vec<Value>) -> OpResult<Value> {
             "scaled_dot_product_attention with dropout is not supported".into(),
         ));
     }
-    let e = q.shape().last().copied().unwrap_or(1) as f64;
-    let scale = super::args::float_or(&a, 6, 1.0 / e.sqrt(), op)?;
-    let nd = k.dim() as isize;
-    let mut scores = q.matmul(&k.transpose(nd - 2, nd - 1)?)?.mul_scalar(scale)?;
-    let (l, s) = (
-        scores.shape()[scores.dim() - 2],
-        scores.shape()[scores.dim() - 1],
-    );
-    if boolean_or(&a, 5, false, op)? {
-        let mut mask = vec![0f32; l * s];
-        for i in 0..l {
-            for j in (i + 1)..s {
-                mask[i * s + j] = f32::NEG_INFINITY;
-            }
-        }
-        scores = scores.add(&Tensor::from_vec(mask, &[l, s])?.to_dtype(scores.dtype())?)?;
-    }
-    if let Some(m) = opt_tensor(&a, 3, op)? {
-        if m.dtype() == DType::Bool {
-            // true = attend: false positions get -inf.
-            let keep = m.to_dtype(scores.dtype())?;
-            let neg = keep.sub_scalar(1.0)?.mul_scalar(1e30)?;
-            scores = scores.add(&neg)?;
-        } else {
-            scores = scores.add(m)?;
-        }
-    }
-    let p = F::softmax(&scores, -1)?;
-    Ok(Value::Tensor(p.matmul(v)?))
+    let scale = match a.get(6) {
+        None | Some(Value::None) => None,
+        Some(_) => Some(super::args::float_or(&a, 6, 0.0, op)?),
+    };
+    let causal = boolean_or(&a, 5, false, op)?;
+    let mask = opt_tensor(&a, 3, op)?;
+    Ok(Value::Tensor(
+        q.scaled_dot_product_attention(k, v, mask, causal, scale)?,
+    ))
 }
