@@ -15,7 +15,7 @@ mod model;
 use std::path::PathBuf;
 use std::process::Command;
 
-use model::{SileroVad, Stream, chunks, speech_segments};
+use model::{SileroVad, Stream, chunks, probs_via_modules, speech_segments};
 use serde_json::Value as Json;
 
 const WHEEL: &str = "silero_vad-6.2.3-py3-none-any.whl";
@@ -79,9 +79,19 @@ fn silero_matches_torch_jit() {
         let audio = read_wav(r["wav"].as_str().unwrap());
         let net = vad.branch(rate).unwrap();
         let mut stream = Stream::new(net);
-        let probs: Vec<f32> = chunks(&audio, net.chunk_size)
-            .map(|c| stream.process(&c).unwrap())
-            .collect();
+        let pieces: Vec<Vec<f32>> = chunks(&audio, net.chunk_size).collect();
+        let probs: Vec<f32> = pieces.iter().map(|c| stream.process(c).unwrap()).collect();
+        let via_modules = probs_via_modules(net, &pieces).unwrap();
+        let fast_vs_modules = probs
+            .iter()
+            .zip(&via_modules)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!("{rate} Hz: fast path vs module forward max diff {fast_vs_modules:.2e}");
+        assert!(
+            fast_vs_modules <= 1e-4,
+            "{rate} Hz: fast path drifts {fast_vs_modules}"
+        );
         let want: Vec<f64> = r["probs"]
             .as_array()
             .unwrap()
