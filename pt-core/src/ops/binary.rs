@@ -276,15 +276,19 @@ fn native_binary(
             );
             let mut out = vec![<T as GemmFloat>::ZERO; n];
             let (da, db, oa, ob) = (ia.data(), ib.data(), ia.offset, ib.offset);
-            let go = |out: &mut [T], f: fn(T, T) -> T| {
-                elementwise::binary(out, &l, da, oa, db, ob, 1, f);
-            };
+            // A macro, not a closure taking `fn`: each op gets its own monomorphised loop,
+            // which the compiler can inline and vectorise.
+            macro_rules! go {
+                ($out:expr, $f:expr) => {
+                    elementwise::binary($out, &l, da, oa, db, ob, 1, $f)
+                };
+            }
             match op {
-                BinOp::Add => go(&mut out, |x, y| x + y),
-                BinOp::Sub => go(&mut out, |x, y| x - y),
-                BinOp::Mul => go(&mut out, |x, y| x * y),
-                BinOp::Div => go(&mut out, |x, y| x / y),
-                BinOp::Maximum => go(&mut out, |x, y| {
+                BinOp::Add => go!(&mut out, |x, y| x + y),
+                BinOp::Sub => go!(&mut out, |x, y| x - y),
+                BinOp::Mul => go!(&mut out, |x, y| x * y),
+                BinOp::Div => go!(&mut out, |x, y| x / y),
+                BinOp::Maximum => go!(&mut out, |x, y| {
                     if x.is_nan_r() || y.is_nan_r() {
                         x + y
                     } else if x > y {
@@ -293,7 +297,7 @@ fn native_binary(
                         y
                     }
                 }),
-                BinOp::Minimum => go(&mut out, |x, y| {
+                BinOp::Minimum => go!(&mut out, |x, y| {
                     if x.is_nan_r() || y.is_nan_r() {
                         x + y
                     } else if x < y {
