@@ -4,6 +4,7 @@
 
 mod activation;
 mod activations_more;
+mod attention;
 mod batchnorm;
 mod conv;
 mod embedding;
@@ -17,6 +18,7 @@ pub use activation::{Dropout, Flatten, GELU, Gelu, ReLU};
 pub use activations_more::{
     Hardtanh, Identity, LeakyReLU, LogSoftmax, SiLU, Sigmoid, Softmax, Tanh,
 };
+pub use attention::{AttentionArgs, MultiheadAttention, MultiheadAttentionOptions};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use conv::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, KernelSize, PaddingMode,
