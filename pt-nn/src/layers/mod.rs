@@ -5,6 +5,7 @@
 mod activation;
 mod activations_extra;
 mod activations_more;
+mod attention;
 mod batchnorm;
 mod conv;
 mod conv_transpose;
@@ -25,6 +26,7 @@ pub use activations_extra::{
 pub use activations_more::{
     Hardtanh, Identity, LeakyReLU, LogSoftmax, SiLU, Sigmoid, Softmax, Tanh,
 };
+pub use attention::{AttentionArgs, MultiheadAttention, MultiheadAttentionOptions};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormOptions};
 pub use conv::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, KernelSize, PaddingMode,
