@@ -3,66 +3,24 @@
 //! the module, loads the recorded state strictly, runs the recorded inputs and compares
 //! every output within 1e-5 relative + 1e-6 absolute.
 
-use std::path::PathBuf;
-
-use pt::core::{StateDict, Tensor, serialize};
+use pt::core::Tensor;
 use pt::nn::Forward;
 use pt::nn::{
     Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvPadding, GRU, GRUCell, LSTM, LSTMCell,
-    LoadStateDictOptions, Module, Nonlinearity, PaddingMode, RNN, RNNCell, RNNCellOptions,
-    RNNOptions,
+    Nonlinearity, PaddingMode, RNN, RNNCell, RNNCellOptions, RNNOptions,
     functional::{self, PadMode},
 };
 
-struct Case {
-    state: StateDict,
-    inputs: Vec<Tensor>,
-    outputs: Vec<Tensor>,
-}
+mod fixture_case_support;
+
+use fixture_case_support::{Case, case as case_in, check};
 
 fn case(name: &str) -> Case {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/layers")
-        .join(format!("{name}.pt"));
-    let sd = serialize::Checkpoint::open(&path)
-        .and_then(|c| c.state_dict())
-        .expect("fixture loads");
-    let mut state = StateDict::new();
-    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
-    for (k, t) in sd.tensors() {
-        if let Some(key) = k.strip_prefix("state.") {
-            state.insert(key, t.clone());
-        } else if k.starts_with("in.") {
-            inputs.push(t.clone());
-        } else if k.starts_with("out.") {
-            outputs.push(t.clone());
-        }
-    }
-    Case {
-        state,
-        inputs,
-        outputs,
-    }
+    case_in("layers", name)
 }
 
-fn load(m: &mut dyn Module, c: &Case) {
-    m.load_state_dict(&c.state, &LoadStateDictOptions::new())
-        .expect("state loads strictly");
-    m.eval();
-}
-
-#[track_caller]
-fn check(name: &str, got: &[Tensor], want: &[Tensor]) {
-    assert_eq!(got.len(), want.len(), "{name}: number of outputs");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert_eq!(g.shape(), w.shape(), "{name}: output {i} shape");
-        assert_eq!(g.dtype(), w.dtype(), "{name}: output {i} dtype");
-        let (gv, wv) = (g.to_vec_f64().unwrap(), w.to_vec_f64().unwrap());
-        for (j, (a, b)) in gv.iter().zip(&wv).enumerate() {
-            let ok = (a - b).abs() <= 1e-6 + 1e-5 * b.abs() || (a.is_nan() && b.is_nan());
-            assert!(ok, "{name}: output {i} element {j}: {a} vs torch {b}");
-        }
-    }
+fn load(m: &mut dyn pt::nn::Module, c: &Case) {
+    fixture_case_support::load(m, c, false);
 }
 
 #[test]
